@@ -1,0 +1,18 @@
+"""fn_dl: a functional-transform deep learning library.
+
+>>> import fn_dl as fd, fn_dl.numpy as fnp
+>>> f = lambda x: fnp.sum(fnp.tanh(x) ** 2)
+>>> g = fd.grad(f)(fnp.asarray([0.0, 1.0]))
+>>> [round(v, 4) for v in g.tolist()]
+[0.0, 0.6397]
+"""
+from fn_dl import ops as _ops  # noqa: F401  (registers the primitives)
+from fn_dl import numpy  # noqa: F401
+from fn_dl import config, tree  # noqa: F401
+from fn_dl.backends import device_put, devices  # noqa: F401
+from fn_dl.core.array import Array  # noqa: F401
+from fn_dl.core.trace import ConcretizationError, UnexpectedTracerError  # noqa: F401
+from fn_dl.transforms.ad import grad, jvp, linearize, value_and_grad, vjp  # noqa: F401
+from fn_dl.transforms.batching import vmap  # noqa: F401
+
+__version__ = '0.1.0'

@@ -1,0 +1,91 @@
+"""The staging trace: records primitive calls into a `Program`.
+
+With `partial=False` every call is recorded (what `jit` and `make_ir` do).
+With `partial=True` only calls that touch one of its own tracers are
+recorded and everything else is computed at once by the parent trace: this
+is the cheap linear tape of reverse mode, where the primal math runs eagerly
+and only the tangent math is recorded for transposition.
+"""
+from __future__ import annotations
+
+from fn_dl.core.array import Array, Tracer
+from fn_dl.core.aval import ShapedArray
+from fn_dl.core.ir import Eqn, Literal, Program, Var
+from fn_dl.core.trace import Trace, set_trace, state
+
+
+class StagingTracer(Tracer):
+    __slots__ = ('var',)
+
+    def __init__(self, trace, var):
+        self._trace, self.var = trace, var
+
+    @property
+    def aval(self):
+        return self.var.aval
+
+
+class StagingTrace(Trace):
+    def __init__(self, parent, partial=False, name='staging'):
+        super().__init__(parent)
+        self.partial = partial
+        self.name = name
+        self.eqns = []
+        self._const_ids = {}  # id(value) -> Var, so a captured array is one input
+        self.constvars, self.consts = [], []
+
+    def __repr__(self):
+        return self.name
+
+    def new_arg(self, aval: ShapedArray) -> StagingTracer:
+        return StagingTracer(self, Var(aval))
+
+    def process(self, prim, args, params):
+        if self.partial and not any([self.is_own(a) for a in args]):
+            prev, state.trace = state.trace, self.parent
+            try:
+                return prim.bind(*args, **params)
+            finally:
+                state.trace = prev
+        invars = [self.getvar(a) for a in args]
+        out_avals = prim.out_avals([v.aval for v in invars], params)
+        outvars = [Var(a) for a in out_avals]
+        self.eqns.append(Eqn(prim, invars, outvars, params))
+        outs = [StagingTracer(self, v) for v in outvars]
+        return outs if prim.multiple_results else outs[0]
+
+    def getvar(self, x):
+        if self.is_own(x):
+            return x.var
+        if not isinstance(x, Array):
+            raise TypeError(f"{self!r}: cannot stage a {type(x).__name__}; expected an fn_dl Array")
+        if type(x) is Array and x.ndim == 0:
+            return Literal(x, x.aval)
+        var = self._const_ids.get(id(x))
+        if var is None:
+            var = self._const_ids[id(x)] = Var(x.aval.strong())
+            self.constvars.append(var)
+            self.consts.append(x)
+        return var
+
+    def to_program(self, in_tracers, outs) -> Program:
+        invars = [t.var for t in in_tracers]
+        outvars = [self.getvar(x) for x in outs]
+        return Program(invars, outvars, self.eqns, self.constvars, self.consts)
+
+
+def stage(fun, in_avals, parent=None, name='staging'):
+    """Trace `fun` (taking and returning flat lists of arrays) into a Program.
+
+    `parent` is the trace that will see the captured values; by default the
+    current one.
+    """
+    parent = state.trace if parent is None else parent
+    trace = StagingTrace(parent, partial=False, name=name)
+    args = [trace.new_arg(a) for a in in_avals]
+    with set_trace(trace):
+        try:
+            outs = fun(*args)
+        finally:
+            trace.alive = False
+    return trace.to_program(args, outs)

@@ -1,0 +1,111 @@
+"""The trace context: which interpreter handles a primitive call right now.
+
+This is the "stackless" design of JAX (autodidax2): one thread-local slot
+holds the current trace; `Primitive.bind` hands the call to it. A trace
+processes the call with its rule and binds whatever it computes under its
+*parent* trace. `None` is the eager interpreter: the primitive's impl runs on
+the backend at once. Tracers are tagged with their trace, so nested
+transforms never confuse their values; a trace is marked dead when its
+transform returns, so a leaked tracer is caught at its next use.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+from fn_dl.core.array import Array, Tracer
+from fn_dl.core.aval import ShapedArray
+
+
+class _State(threading.local):
+    trace = None  # the current Trace, or None for eager
+
+
+state = _State()
+
+
+def current_trace():
+    return state.trace
+
+
+class set_trace:
+    """`with set_trace(t):` makes t current (None = eager) for the block."""
+    __slots__ = ('new', 'prev')
+
+    def __init__(self, trace):
+        self.new = trace
+
+    def __enter__(self):
+        self.prev = state.trace
+        state.trace = self.new
+
+    def __exit__(self, *exc):
+        state.trace = self.prev
+
+
+class ConcretizationError(TypeError):
+    """A traced value was used where a concrete Python value is needed."""
+
+
+class UnexpectedTracerError(Exception):
+    """A tracer was used outside the transform that created it."""
+
+
+class Trace:
+    """Base of every interpreter (jvp, batching, staging).
+
+    Subclasses implement `process(prim, args, params)`.
+    """
+    def __init__(self, parent):
+        self.parent = parent
+        self.alive = True
+        self.created_at = _user_frame()
+
+    def process(self, prim, args, params):
+        raise NotImplementedError  # abstract: every subclass defines it
+
+    def is_own(self, x) -> bool:
+        if isinstance(x, Tracer):
+            if x._trace is self:
+                return True
+            if not x._trace.alive:
+                raise leaked_tracer_error(x)
+        return False
+
+    def concretization_error(self, tracer) -> Exception:
+        return ConcretizationError(
+            f"{tracer.aval.str_short()} is an abstract value inside {self!r}; it has no concrete value "
+            f"to use as a Python bool, int or index. Use fn_dl.numpy.where or fd.lax.cond/select instead "
+            f"of Python control flow on it.")
+
+    def __repr__(self):
+        return f"{type(self).__name__}"
+
+
+def leaked_tracer_error(tracer) -> UnexpectedTracerError:
+    t = tracer._trace
+    return UnexpectedTracerError(
+        f"A value traced by {t!r} (shape {tracer.aval.shape}, dtype {tracer.aval.dtype}) was used after its "
+        f"transform returned: the transform was entered at {t.created_at}. Values computed inside grad/vmap/jit "
+        f"must be returned from the transformed function, not stored in globals or on objects.")
+
+
+def _user_frame() -> str:
+    """The first stack frame outside fn_dl, for error messages (cheap: no traceback objects)."""
+    f = sys._getframe(1)
+    while f is not None and _PKG_DIR in f.f_code.co_filename:
+        f = f.f_back
+    return "<unknown>" if f is None else f"{f.f_code.co_filename}:{f.f_lineno} ({f.f_code.co_name})"
+
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def aval_of(x) -> ShapedArray:
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, Array):
+        v = x._value
+        return ShapedArray(v.shape, v.dtype)
+    raise TypeError(f"expected an fn_dl Array, got {type(x).__name__}")

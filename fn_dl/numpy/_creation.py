@@ -1,0 +1,200 @@
+"""Array creation: zeros, ones, full, arange, linspace, eye, ... (float32 / int32 by default)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fn_dl.core import dtypes
+from fn_dl.core.array import Array
+from fn_dl.numpy._util import asarray
+from fn_dl.ops import elementwise as ew
+from fn_dl.ops.shape import broadcast_in_dim, full as _full, iota
+
+
+def _shape(shape):
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimensions are not allowed: {shape}")
+    return shape
+
+
+def _dtype(dtype, default=dtypes.default_float):
+    return default if dtype is None else dtypes.canonicalize(dtype)
+
+
+def full(shape, fill_value, dtype=None, *, device=None):
+    """An array of `shape` filled with `fill_value` (dtype inferred from it when not given).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.full((2,), 7).tolist()
+    [7, 7]
+    """
+    shape = _shape(shape)
+    if isinstance(fill_value, Array):
+        v = fill_value if dtype is None else fill_value.astype(dtype)
+        if v.ndim:
+            raise ValueError(f"full: fill_value must be a scalar, got shape {v.shape}")
+        return broadcast_in_dim(v, shape, ())
+    if dtype is None:
+        dtype = asarray(fill_value).dtype
+    return _full(shape, fill_value, _dtype(dtype))
+
+
+def zeros(shape, dtype=None, *, device=None):
+    """Zeros of `shape` (float32 unless dtype is given).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.zeros((2, 3)).shape
+    (2, 3)
+    """
+    return _full(_shape(shape), 0, _dtype(dtype))
+
+
+def ones(shape, dtype=None, *, device=None):
+    return _full(_shape(shape), 1, _dtype(dtype))
+
+
+def empty(shape, dtype=None, *, device=None):
+    return zeros(shape, dtype)
+
+
+def _like_dtype(x, dtype):
+    return asarray(x).dtype if dtype is None else dtypes.canonicalize(dtype)
+
+
+def zeros_like(x, /, *, dtype=None, device=None):
+    return _full(asarray(x).shape, 0, _like_dtype(x, dtype))
+
+
+def ones_like(x, /, *, dtype=None, device=None):
+    return _full(asarray(x).shape, 1, _like_dtype(x, dtype))
+
+
+def empty_like(x, /, *, dtype=None, device=None):
+    return zeros_like(x, dtype=dtype)
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    return full(asarray(x).shape, fill_value, _like_dtype(x, dtype))
+
+
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+    """Evenly spaced values in [start, stop): int32 for integer arguments, else float32.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.arange(4).tolist()
+    [0, 1, 2, 3]
+    """
+    if stop is None:
+        start, stop = 0, start
+    start, stop, step = (v.item() if isinstance(v, Array) else v for v in (start, stop, step))
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    is_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+    dt = _dtype(dtype, dtypes.default_int if is_int else dtypes.default_float)
+    n = max(0, math.ceil((stop - start) / step))
+    if dtypes.is_integer(dt) and is_int:
+        return asarray(np.arange(start, start + n * step, step, dtype=dt)[:n])
+    idx = iota(dt if dtypes.is_inexact(dt) else dtypes.float64, (n,))
+    out = ew.add(ew.mul(idx, _full((n,), step, idx.dtype)), _full((n,), start, idx.dtype))
+    return out if out.dtype == dt else ew.convert_element_type(out, dt)
+
+
+def linspace(start, stop, /, num=50, *, dtype=None, device=None, endpoint=True):
+    """`num` evenly spaced values from start to stop."""
+    dt = _dtype(dtype)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.float32
+    start, stop = asarray(start, ct), asarray(stop, ct)
+    div = (num - 1) if endpoint else num
+    idx = iota(ct, (num,))
+    if div > 0:
+        step = ew.div(ew.sub(stop, start), _full((), div, ct))
+        out = ew.add(broadcast_in_dim(start, (num,), ()), ew.mul(idx, broadcast_in_dim(step, (num,), ())))
+        if endpoint and num > 1:
+            from fn_dl.numpy._indexing import index_update
+            out = index_update(out, -1, stop, 'set')
+    else:
+        out = broadcast_in_dim(start, (num,), ())
+    return out if out.dtype == dt else ew.convert_element_type(out, dt)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None):
+    from fn_dl.numpy._elementwise import power
+    return power(base, linspace(start, stop, num, endpoint=endpoint)).astype(_dtype(dtype))
+
+
+def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
+    """The identity-like matrix with ones on diagonal k."""
+    n_cols = n_rows if n_cols is None else n_cols
+    dt = _dtype(dtype)
+    r = iota(dtypes.int32, (n_rows, n_cols), 0)
+    c = iota(dtypes.int32, (n_rows, n_cols), 1)
+    on = ew.eq(ew.add(r, _full(r.shape, k, dtypes.int32)), c)
+    return ew.convert_element_type(on, dt)
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):  # noqa: N803
+    M = N if M is None else M  # noqa: N806
+    r = iota(dtypes.int32, (N, M), 0)
+    c = iota(dtypes.int32, (N, M), 1)
+    return ew.convert_element_type(ew.le(c, ew.add(r, _full(r.shape, k, dtypes.int32))), _dtype(dtype))
+
+
+def _tri_mask(x, k, lower):
+    n, m = x.shape[-2:]
+    r = iota(dtypes.int32, (n, m), 0)
+    c = iota(dtypes.int32, (n, m), 1)
+    kk = _full((n, m), k, dtypes.int32)
+    mask = ew.le(c, ew.add(r, kk)) if lower else ew.ge(c, ew.add(r, kk))
+    return broadcast_in_dim(mask, x.shape, (x.ndim - 2, x.ndim - 1))
+
+
+def tril(x, /, *, k=0):
+    """The lower triangle of the last two axes (elements above diagonal k zeroed)."""
+    x = asarray(x)
+    return ew.select_n(_tri_mask(x, k, True), _full(x.shape, 0, x.dtype), x)
+
+
+def triu(x, /, *, k=0):
+    x = asarray(x)
+    return ew.select_n(_tri_mask(x, k, False), _full(x.shape, 0, x.dtype), x)
+
+
+def meshgrid(*arrays, indexing='xy'):
+    """Coordinate grids from 1-d arrays ('xy': Cartesian, 'ij': matrix indexing)."""
+    if indexing not in ('xy', 'ij'):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    arrays = [asarray(a) for a in arrays]
+    if any(a.ndim != 1 for a in arrays):
+        raise ValueError("meshgrid: inputs must be 1-d")
+    shape = [a.shape[0] for a in arrays]
+    if indexing == 'xy' and len(arrays) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    outs = []
+    for i, a in enumerate(arrays):
+        d = i
+        if indexing == 'xy' and len(arrays) >= 2 and i < 2:
+            d = 1 - i
+        outs.append(broadcast_in_dim(a, tuple(shape), (d,)))
+    return outs
+
+
+def from_dlpack(x, /, *, device=None, copy=None):
+    return asarray(np.from_dlpack(x))
+
+
+def frombuffer(buffer, dtype=float, count=-1, offset=0):
+    return asarray(np.frombuffer(buffer, dtype=dtype, count=count, offset=offset))
+
+
+__all__ = ['full', 'zeros', 'ones', 'empty', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'arange',
+           'linspace', 'logspace', 'eye', 'identity', 'tri', 'tril', 'triu', 'meshgrid', 'from_dlpack', 'frombuffer']

@@ -1,0 +1,171 @@
+"""Conversions, promotion and broadcasting shared by the fn_dl.numpy functions."""
+from __future__ import annotations
+
+import numpy as np
+
+from fn_dl.core import dtypes
+from fn_dl.core.array import Array, Tracer
+from fn_dl.core.aval import shape_str
+from fn_dl.ops.elementwise import convert_element_type
+from fn_dl.ops.shape import broadcast_in_dim
+
+_PY_SCALARS = (bool, int, float, complex)
+_INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+
+
+def _default_dtype_for(value: np.ndarray) -> np.dtype:
+    """fn_dl's defaults for data that came from Python (lists, scalars): 32-bit."""
+    k = value.dtype.kind
+    if k == 'f':
+        return dtypes.default_float
+    if k == 'c':
+        return dtypes.default_complex
+    if k in 'iu':
+        if value.size and (value.min() < _INT32_MIN or value.max() > _INT32_MAX):
+            return value.dtype  # does not fit int32: keep 64-bit rather than wrap
+        return dtypes.default_int
+    return value.dtype
+
+
+def _contains_tracer(obj) -> bool:
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_contains_tracer(o) for o in obj)
+    return False
+
+
+def asarray(obj, dtype=None, *, copy=None, device=None):
+    """Convert to an fn_dl Array (immutable). Python data defaults to float32/int32; NumPy arrays keep
+    their dtype.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.asarray([1, 2]).dtype, fnp.asarray([1.5]).dtype
+    (dtype('int32'), dtype('float32'))
+    """
+    if dtype is not None:
+        dtype = dtypes.canonicalize(dtype)
+    if isinstance(obj, Array):
+        if dtype is None or obj.dtype == dtype:
+            return obj
+        return convert_element_type(obj, dtype)
+    if isinstance(obj, (list, tuple)) and _contains_tracer(obj):
+        from fn_dl.numpy._manipulation import stack
+        return stack([asarray(o, dtype) for o in obj])
+    if isinstance(obj, _PY_SCALARS):
+        if dtype is None:
+            dtype = dtypes.python_scalar_dtype(obj)
+            if dtype == dtypes.int32 and not _INT32_MIN <= obj <= _INT32_MAX:
+                dtype = dtypes.int64
+        return Array(np.asarray(obj, dtype=dtype))
+    from_python = not isinstance(obj, (np.ndarray, np.generic))
+    if not from_python or hasattr(obj, '__array__'):
+        value = np.asarray(obj)
+    elif hasattr(obj, '__dlpack__'):
+        value = np.from_dlpack(obj)
+    else:
+        value = np.asarray(obj)
+    if value.dtype == object:
+        raise TypeError(f"asarray: cannot convert {type(obj).__name__} to an array (it gives dtype object)")
+    if dtype is None:
+        dtype = _default_dtype_for(value) if from_python and not hasattr(obj, 'dtype') else value.dtype
+        dtype = dtypes.canonicalize(dtype)
+    if copy is False and value.dtype != dtype:
+        raise ValueError(f"asarray: copy=False but converting {value.dtype} to {dtype} needs a copy")
+    if value.dtype != dtype:
+        value = value.astype(dtype)
+    elif copy is not False and not from_python:
+        value = value.copy()  # the caller keeps its mutable array; ours must not change under it
+    return Array(value)
+
+
+array = asarray
+
+
+def typed(x):
+    """(dtype, weak) of an operand; Python scalars are weak."""
+    if isinstance(x, Array):
+        return x.dtype, x.weak_type
+    if isinstance(x, _PY_SCALARS):
+        return dtypes.python_scalar_dtype(x), True
+    if isinstance(x, (np.ndarray, np.generic)):
+        return dtypes.canonicalize(x.dtype), False
+    raise TypeError(f"expected an array or a Python number, got {type(x).__name__}")
+
+
+def to_dtype(name, x, dtype):
+    """x as an Array of `dtype` (Python scalars converted, checked for range)."""
+    if isinstance(x, Array):
+        return x if x.dtype == dtype else convert_element_type(x, dtype)
+    if isinstance(x, _PY_SCALARS):
+        if dtypes.is_integer(dtype) and isinstance(x, int) and not isinstance(x, bool):
+            info = np.iinfo(dtype)
+            if not info.min <= x <= info.max:
+                raise OverflowError(f"{name}: Python int {x} does not fit in {dtype}")
+        if isinstance(x, complex) and not dtypes.is_complex(dtype):
+            raise TypeError(f"{name}: cannot combine a complex Python scalar with a {dtype} array")
+        return Array(np.asarray(x, dtype=dtype))
+    return asarray(x, dtype)
+
+
+def promote(name, *args):
+    """Arrays of the promoted dtype (weak Python scalars take the arrays' dtype)."""
+    dt, _ = dtypes.result_type(*[typed(a) for a in args])
+    return [to_dtype(name, a, dt) for a in args]
+
+
+def broadcast_shapes(name, *shapes):
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(ndim):
+        sizes = {s[len(s) - ndim + i] for s in shapes if len(s) - ndim + i >= 0} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"{name}: shapes {', '.join(map(shape_str, shapes))} cannot be broadcast together "
+                             f"(axis {i - ndim} has sizes {sorted(sizes)})")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def broadcast_to_shape(x, shape):
+    if x.shape == shape:
+        return x
+    nlead = len(shape) - x.ndim
+    return broadcast_in_dim(x, shape, tuple(range(nlead, len(shape))))
+
+
+def promote_broadcast(name, *args):
+    """Promote dtypes, then broadcast shapes: ready for an elementwise primitive."""
+    args = promote(name, *args)
+    shapes = [a.shape for a in args]
+    if all(s == shapes[0] for s in shapes):
+        return args
+    shape = broadcast_shapes(name, *shapes)
+    return [broadcast_to_shape(a, shape) for a in args]
+
+
+def check_arrays(name, *args):
+    for a in args:
+        if not isinstance(a, Array):
+            raise TypeError(f"{name}: expected an array, got {type(a).__name__}")
+
+
+def normalize_axis(name, axis, ndim):
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise ValueError(f"{name}: axis {axis} is out of bounds for an array of rank {ndim}")
+    return int(axis) % max(ndim, 1)
+
+
+def normalize_axes(name, axis, ndim):
+    """None -> all axes; int or tuple -> sorted tuple of non-negative axes (duplicates are an error)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = tuple(sorted(normalize_axis(name, a, ndim) for a in axes))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in {axis}")
+    return out
+
+
+__all__ = ['asarray', 'array']

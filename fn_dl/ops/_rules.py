@@ -1,0 +1,167 @@
+"""Rule helpers shared by families of primitives.
+
+A primitive module defines each primitive in a few lines by combining these:
+`elementwise(...)` makes an n-ary elementwise primitive with its shape rule,
+batching rule and lowering name; `defjvp` attaches per-argument JVPs;
+`deflinear` makes a linear primitive's JVP from its transpose.
+"""
+from __future__ import annotations
+
+from fn_dl.core import dtypes
+from fn_dl.core.ad_util import UndefinedPrimal, Zero, is_undefined
+from fn_dl.core.aval import ShapedArray, describe
+from fn_dl.core.primitive import Primitive
+
+__all__ = ['Primitive', 'ShapedArray', 'Zero', 'UndefinedPrimal', 'is_undefined', 'elementwise',
+           'defjvp', 'defjvp2', 'deflinear', 'add_tangents', 'instantiate', 'zeros_like_aval',
+           'broadcast_batcher', 'bdim_at_front', 'moveaxis', 'not_mapped', 'FLOAT', 'NUMERIC', 'INT',
+           'INT_OR_BOOL', 'ALL', 'INEXACT', 'REAL']
+
+FLOAT = frozenset(dtypes.FLOATING)
+INEXACT = frozenset(dtypes.FLOATING + dtypes.COMPLEX)
+INT = frozenset(dtypes.INTEGER)
+INT_OR_BOOL = frozenset(dtypes.INTEGER + (dtypes.bool_,))
+NUMERIC = frozenset(dtypes.INTEGER + dtypes.FLOATING + dtypes.COMPLEX)
+REAL = frozenset(dtypes.INTEGER + dtypes.FLOATING)
+ALL = frozenset(dtypes.ALL)
+
+_KIND_NAMES = {FLOAT: 'floating', INEXACT: 'floating or complex', INT: 'integer',
+               INT_OR_BOOL: 'integer or bool', NUMERIC: 'numeric', REAL: 'real (integer or floating)',
+               ALL: 'any'}
+
+not_mapped = None
+
+
+# --- elementwise family -------------------------------------------------------
+
+def elementwise(name, impl, *, allowed=NUMERIC, out_dtype=None, hlo=None, differentiable=True):
+    """An elementwise primitive over operands of equal shape and dtype.
+
+    `impl(xp, *values)` computes it on a backend; `out_dtype` (default: the
+    operand dtype) maps the operand dtype to the result's; `hlo` names the
+    StableHLO op it lowers to.
+    """
+    prim = Primitive(name, differentiable=differentiable)
+    kinds = _KIND_NAMES.get(allowed, ', '.join(sorted(d.name for d in allowed)))
+
+    def abstract_eval(*avals, **params):
+        shape, dtype = avals[0].shape, avals[0].dtype
+        for a in avals[1:]:
+            if a.shape != shape:
+                raise ValueError(f"{name}: operands must have equal shapes, got {describe(avals)}; "
+                                 f"broadcast them first (fn_dl.numpy functions do)")
+            if a.dtype != dtype:
+                raise TypeError(f"{name}: operands must have equal dtypes, got {describe(avals)}; "
+                                f"promote them first (fn_dl.numpy functions do)")
+        if dtype not in allowed:
+            raise TypeError(f"{name}: operands must be {kinds}, got {describe(avals)}")
+        if out_dtype is not None:
+            return ShapedArray(shape, out_dtype(dtype), False)
+        return ShapedArray(shape, dtype, all([a.weak_type for a in avals]))
+
+    prim.impl = impl
+    prim.abstract_eval = abstract_eval
+    prim.batch = broadcast_batcher(prim)
+    prim.lower = hlo  # a StableHLO op name; the xla backend's generic elementwise lowering uses it
+    if not differentiable:
+        prim.jvp = _zero_jvp(prim)
+    return prim
+
+
+def _zero_jvp(prim):
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        outs = out if prim.multiple_results else [out]
+        zs = [Zero(o.aval) for o in outs]
+        return out, (zs if prim.multiple_results else zs[0])
+    return jvp
+
+
+def defjvp(prim, *fns):
+    """JVP as a sum over arguments: fns[i](g_i, *primals, **params) is arg i's contribution (None: none)."""
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t_out = None
+        for fn, t in zip(fns, tangents):
+            if fn is not None and type(t) is not Zero:
+                t_out = add_tangents(t_out, fn(t, *primals, **params))
+        return out, (Zero(out.aval) if t_out is None else t_out)
+    prim.jvp = jvp
+    return jvp
+
+
+def defjvp2(prim, *fns):
+    """Like `defjvp`, but fns[i](g_i, ans, *primals, **params) also gets the primal output."""
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t_out = None
+        for fn, t in zip(fns, tangents):
+            if fn is not None and type(t) is not Zero:
+                t_out = add_tangents(t_out, fn(t, out, *primals, **params))
+        return out, (Zero(out.aval) if t_out is None else t_out)
+    prim.jvp = jvp
+    return jvp
+
+
+def deflinear(prim, transpose):
+    """A primitive linear in all its array operands: its JVP applies it to the tangents."""
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        if all(type(t) is Zero for t in tangents):
+            t_out = [Zero(o.aval) for o in out] if prim.multiple_results else Zero(out.aval)
+        else:
+            t_out = prim.bind(*[instantiate(t) for t in tangents], **params)
+        return out, t_out
+    prim.jvp = jvp
+    prim.def_transpose(transpose)
+    return prim
+
+
+def add_tangents(a, b):
+    if a is None or type(a) is Zero:
+        return b
+    if b is None or type(b) is Zero:
+        return a
+    from fn_dl.ops.elementwise import add_p
+    return add_p.bind(a, b)
+
+
+def zeros_like_aval(aval: ShapedArray):
+    from fn_dl.ops.shape import full
+    return full(aval.shape, 0, aval.dtype)
+
+
+def instantiate(t):
+    return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+# --- batching helpers -----------------------------------------------------------
+
+def moveaxis(x, src: int, dst: int):
+    from fn_dl.ops.shape import transpose
+    if src == dst:
+        return x
+    perm = [i for i in range(x.ndim) if i != src]
+    perm.insert(dst, src)
+    return transpose(x, tuple(perm))
+
+
+def bdim_at_front(x, d, size):
+    """x with its batch dimension first; an unbatched x is broadcast to `size`."""
+    from fn_dl.ops.shape import broadcast_in_dim
+    if d is None:
+        return broadcast_in_dim(x, (size,) + tuple(x.shape), tuple(range(1, x.ndim + 1)))
+    return moveaxis(x, d, 0)
+
+
+def broadcast_batcher(prim):
+    """vmap rule of an elementwise primitive: line up batch dims, broadcast unbatched operands."""
+    def batch(args, dims, **params):
+        shapes = {(a.ndim, d) for a, d in zip(args, dims) if d is not None}
+        if len(shapes) == 1 and all(d is not None for d in dims):
+            # every operand batched along the same axis: apply as is
+            return prim.bind(*args, **params), dims[0]
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        args = [bdim_at_front(a, d, size) for a, d in zip(args, dims)]
+        return prim.bind(*args, **params), 0
+    return batch

@@ -1,0 +1,1 @@
+"""Function transformations: ad (jvp, vjp, grad), batching (vmap), jit, custom rules."""

@@ -1,0 +1,346 @@
+"""Automatic differentiation: forward mode by JVP, reverse mode by JVP + transpose.
+
+Forward mode runs each primitive's JVP rule with tangents as ordinary values
+of the parent trace. Reverse mode (`linearize`, `vjp`, `grad`) runs the same
+JVP rules with tangents that are tracers of a *partial* staging trace: the
+primal math runs at once on the parent (eagerly, or into an outer jit), and
+only the tangent math, which is linear, is recorded on a tape. `vjp` then
+walks the tape backwards with the primitives' transpose rules. No IR is
+compiled and no primal work is repeated, which keeps eager `grad` cheap;
+and since every step binds primitives under the current trace, grad of grad,
+vmap of grad and grad under jit all compose.
+"""
+from __future__ import annotations
+
+import functools
+
+from fn_dl import tree as _tree
+from fn_dl.core import dtypes
+from fn_dl.core.ad_util import UndefinedPrimal, Zero
+from fn_dl.core.array import Array, Tracer
+from fn_dl.core.aval import shape_str
+from fn_dl.core.ir import Literal, Program
+from fn_dl.core.staging import StagingTrace
+from fn_dl.core.trace import Trace, aval_of, set_trace, state
+
+
+class JVPTracer(Tracer):
+    __slots__ = ('primal', 'tangent')
+
+    def __init__(self, trace, primal, tangent):
+        self._trace, self.primal, self.tangent = trace, primal, tangent
+
+    @property
+    def aval(self):
+        return aval_of(self.primal)
+
+    def to_concrete(self):
+        p = self.primal
+        return p.to_concrete() if isinstance(p, Tracer) else p
+
+
+class JVPTrace(Trace):
+    def process(self, prim, args, params):
+        primals, tangents, active = [], [], False
+        for a in args:
+            if self.is_own(a):
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+                active = True
+            else:
+                primals.append(a)
+                tangents.append(Zero(aval_of(a)))
+        prev, state.trace = state.trace, self.parent
+        try:
+            if not active:
+                return prim.bind(*primals, **params)
+            if prim.jvp is None:
+                raise TypeError(f"differentiation of {prim.name} is not supported")
+            p_out, t_out = prim.jvp(primals, tangents, **params)
+        finally:
+            state.trace = prev
+        if prim.multiple_results:
+            return [self.wrap(p, t) for p, t in zip(p_out, t_out)]
+        return self.wrap(p_out, t_out)
+
+    def wrap(self, primal, tangent):
+        return primal if type(tangent) is Zero else JVPTracer(self, primal, tangent)
+
+    def unwrap(self, x):
+        """(primal, tangent) of an output; tangent is Zero for values that do not depend on the inputs."""
+        if self.is_own(x):
+            return x.primal, x.tangent
+        return x, Zero(aval_of(x))
+
+
+def _is_float(aval):
+    return dtypes.is_inexact(aval.dtype)
+
+
+def _as_array(x, what):
+    from fn_dl.numpy import asarray
+    if isinstance(x, Array):
+        return x
+    try:
+        return asarray(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: expected arrays or Python numbers, got {type(x).__name__}") from e
+
+
+def zeros_like_aval(aval):
+    from fn_dl.ops.shape import full
+    return full(aval.shape, 0, aval.dtype)
+
+
+def instantiate(t):
+    return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+# --- forward mode ------------------------------------------------------------------------
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode derivative: (fun(*primals), the directional derivative along `tangents`).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> y, t = fd.jvp(fnp.sin, (0.0,), (2.0,))
+    >>> float(y), float(t)
+    (0.0, 2.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples of arguments, e.g. jvp(f, (x,), (t,))")
+    p_flat, p_tree = _tree.flatten(tuple(primals))
+    t_flat, t_tree = _tree.flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise ValueError(f"jvp: primals and tangents have different structures: {p_tree} vs {t_tree}")
+    p_flat = [_as_array(p, 'jvp') for p in p_flat]
+    t_flat = [_as_array(t, 'jvp') for t in t_flat]
+    for p, t in zip(p_flat, t_flat):
+        if p.shape != t.shape or (_is_float(p.aval) and p.dtype != t.dtype):
+            raise ValueError(f"jvp: a tangent must match its primal's shape and dtype: primal "
+                             f"{p.dtype}{shape_str(p.shape)}, tangent {t.dtype}{shape_str(t.shape)}")
+    trace = JVPTrace(state.trace)
+    ins = [JVPTracer(trace, p, t) if _is_float(p.aval) else p for p, t in zip(p_flat, t_flat)]
+    with set_trace(trace):
+        try:
+            out = fun(*_tree.unflatten(p_tree, ins))
+        finally:
+            trace.alive = False
+    out, aux = out if has_aux else (out, None)
+    o_flat, o_tree = _tree.flatten(out)
+    pairs = [trace.unwrap(_as_array(o, 'jvp output')) for o in o_flat]
+    p_out = _tree.unflatten(o_tree, [p for p, _ in pairs])
+    t_out = _tree.unflatten(o_tree, [instantiate(t) for _, t in pairs])
+    return (p_out, t_out, aux) if has_aux else (p_out, t_out)
+
+
+# --- reverse mode --------------------------------------------------------------------------
+
+class LinearFunction:
+    """The linear map recorded by `linearize`: a tape (Program) from input tangents to output tangents."""
+
+    def __init__(self, program: Program, in_tree, out_tree, in_avals, out_avals):
+        self.program, self.in_tree, self.out_tree = program, in_tree, out_tree
+        self.in_avals, self.out_avals = in_avals, out_avals
+
+    def __call__(self, *tangents):
+        from fn_dl.core.ir import eval_program
+        t_flat, t_tree = _tree.flatten(tuple(tangents))
+        if t_tree != self.in_tree:
+            raise ValueError(f"linearized function: expected tangents with structure {self.in_tree}, got {t_tree}")
+        outs = eval_program(self.program, [_as_array(t, 'linearize') for t in t_flat])
+        outs = [zeros_like_aval(a) if o is None else o for o, a in zip(outs, self.out_avals)]
+        return _tree.unflatten(self.out_tree, outs)
+
+    def transpose(self, cts_flat):
+        return backward_pass(self.program, cts_flat)
+
+
+def _linearize(fun, primals_flat, in_tree, has_aux):
+    """Run fun under JVP-over-tape; returns (primal outputs, out tree, LinearFunction, aux)."""
+    tape = StagingTrace(state.trace, partial=True, name='grad')
+    jt = JVPTrace(tape)
+    in_avals = [aval_of(p) for p in primals_flat]
+    t_in = [tape.new_arg(a.strong()) for a in in_avals]
+    ins = [JVPTracer(jt, p, t) if _is_float(a) else p for p, t, a in zip(primals_flat, t_in, in_avals)]
+    with set_trace(jt):
+        try:
+            out = fun(*_tree.unflatten(in_tree, ins))
+        finally:
+            jt.alive = False
+            tape.alive = False
+    out, aux = out if has_aux else (out, None)
+    o_flat, o_tree = _tree.flatten(out)
+    pairs = [jt.unwrap(_as_array(o, 'grad output')) for o in o_flat]
+    out_avals = [aval_of(p) for p, _ in pairs]
+    outvars = [None if type(t) is Zero else tape.getvar(t) for _, t in pairs]
+    program = Program([t.var for t in t_in], outvars, tape.eqns, tape.constvars, tape.consts)
+    lin = LinearFunction(program, in_tree, o_tree, in_avals, out_avals)
+    return [p for p, _ in pairs], o_tree, lin, aux
+
+
+def linearize(fun, *primals):
+    """(fun(*primals), f_jvp) where f_jvp(*tangents) is the JVP at `primals`, evaluated from a recorded tape.
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> y, f_jvp = fd.linearize(fnp.exp, 0.0)
+    >>> float(f_jvp(3.0))
+    3.0
+    """
+    p_flat, in_tree = _tree.flatten(tuple(primals))
+    p_flat = [_as_array(p, 'linearize') for p in p_flat]
+    outs, o_tree, lin, _ = _linearize(fun, p_flat, in_tree, False)
+    return _tree.unflatten(o_tree, outs), lin
+
+
+def backward_pass(program: Program, cts_out):
+    """Transpose a linear tape: cotangents of its outputs -> cotangents of its inputs (None = zero)."""
+    consts = dict(zip(program.constvars, program.consts))
+    ct_env = {}
+
+    def add_ct(v, ct):
+        if ct is None or type(ct) is Zero or type(v) is Literal or v in consts:
+            return
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else _add(prev, ct)
+
+    for v, ct in zip(program.outvars, cts_out):
+        if v is not None:
+            add_ct(v, ct)
+    for eqn in reversed(program.eqns):
+        cts = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(c is None for c in cts):
+            continue
+        if eqn.prim.transpose is None:
+            raise TypeError(f"reverse-mode differentiation does not support {eqn.prim.name}: it appeared "
+                            f"applied to a tangent but has no transpose rule"
+                            + (_NO_TRANSPOSE_HINTS.get(eqn.prim.name, '')))
+        args = [v.value if type(v) is Literal else consts[v] if v in consts else UndefinedPrimal(v.aval)
+                for v in eqn.invars]
+        if eqn.prim.multiple_results:
+            ct_arg = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
+        else:
+            ct_arg = cts[0]
+        cts_in = eqn.prim.transpose(ct_arg, *args, **eqn.params)
+        for v, ct in zip(eqn.invars, cts_in):
+            add_ct(v, ct)
+    return [ct_env.get(v) for v in program.invars]
+
+
+_NO_TRANSPOSE_HINTS = {
+    'while': '; reverse-mode through fd.lax.while_loop needs a bounded trip count: use fd.lax.scan or '
+             'fd.lax.fori_loop with static bounds',
+}
+
+
+def _add(a, b):
+    from fn_dl.ops.elementwise import add_p
+    return add_p.bind(a, b)
+
+
+def vjp(fun, *primals, has_aux=False):
+    """(fun(*primals), vjp_fn): vjp_fn(cotangent) returns a tuple of cotangents, one per primal.
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> y, f_vjp = fd.vjp(lambda x: x * x, 3.0)
+    >>> float(f_vjp(1.0)[0])
+    6.0
+    """
+    p_flat, in_tree = _tree.flatten(tuple(primals))
+    p_flat = [_as_array(p, 'vjp') for p in p_flat]
+    outs, o_tree, lin, aux = _linearize(fun, p_flat, in_tree, has_aux)
+
+    def vjp_fn(ct):
+        ct_flat, ct_tree = _tree.flatten(ct)
+        if ct_tree != o_tree:
+            raise ValueError(f"vjp: the cotangent's structure {ct_tree} differs from the output's {o_tree}")
+        ct_flat = [_as_array(c, 'vjp cotangent') for c in ct_flat]
+        for c, a in zip(ct_flat, lin.out_avals):
+            if c.shape != a.shape:
+                raise ValueError(f"vjp: cotangent shape {shape_str(c.shape)} differs from the output's "
+                                 f"{shape_str(a.shape)}")
+        cts = lin.transpose([_cast_ct(c, a) for c, a in zip(ct_flat, lin.out_avals)])
+        cts = [zeros_like_aval(a) if c is None else _cast_ct(c, a) for c, a in zip(cts, lin.in_avals)]
+        return _tree.unflatten(in_tree, cts)
+
+    out = _tree.unflatten(o_tree, outs)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _cast_ct(ct, aval):
+    from fn_dl.ops.elementwise import convert_element_type
+    return ct if ct.dtype == aval.dtype else convert_element_type(ct, aval.dtype)
+
+
+def _argnums_tuple(argnums, nargs, what):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{what}: argnums {argnums} out of range for a call with {nargs} positional arguments")
+    return single, tuple(n % nargs for n in nums)
+
+
+def _check_differentiable(args, argnums, what, allow_int=False):
+    for n, a in zip(argnums, args):
+        for path, leaf in _tree.leaves_with_path(a):
+            dt = leaf.dtype if hasattr(leaf, 'dtype') else dtypes.python_scalar_dtype(leaf)
+            if not dtypes.is_inexact(dt) and not allow_int:
+                where = f"argument {n}" + (f" at {'/'.join(map(str, path))}" if path else '')
+                raise TypeError(f"{what}: {where} has dtype {dt}, but differentiation needs floating inputs. "
+                                f"Cast it (x.astype(fnp.float32)) or leave it out of argnums.")
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """A function returning (fun(*args), gradient of fun w.r.t. args[argnums]).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> v, g = fd.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.asarray([1.0, 2.0]))
+    >>> float(v), g.tolist()
+    (5.0, [2.0, 4.0])
+    """
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), 'grad')
+        _check_differentiable([args[n] for n in nums], nums, 'grad', allow_int)
+
+        def f_dyn(*dyn):
+            full = list(args)
+            for n, d in zip(nums, dyn):
+                full[n] = d
+            return fun(*full, **kwargs)
+
+        res = vjp(f_dyn, *[args[n] for n in nums], has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        if not isinstance(out, Array) and not isinstance(out, (float, int)):
+            raise TypeError(f"grad requires a scalar output; got {type(out).__name__}. "
+                            f"Use vjp or jacrev for non-scalar outputs, or has_aux=True to return extra values.")
+        out = _as_array(out, 'grad')
+        if out.shape != ():
+            raise TypeError(f"grad requires a scalar output; got shape {shape_str(out.shape)}; use vjp or jacrev")
+        if not dtypes.is_inexact(out.dtype):
+            raise TypeError(f"grad requires a floating output; got {out.dtype}")
+        if dtypes.is_complex(out.dtype) and not holomorphic:
+            raise TypeError("grad requires a real output; for a complex output pass holomorphic=True")
+        from fn_dl.ops.shape import full
+        g = vjp_fn(full((), 1, out.dtype))
+        g = g[0] if single else g
+        return ((out, res[2]), g) if has_aux else (out, g)
+    return value_and_grad_f
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The gradient of a scalar function w.r.t. args[argnums] (a pytree like that argument).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> float(fd.grad(fnp.sin)(0.0))
+    1.0
+    >>> float(fd.grad(fd.grad(lambda x: x ** 3))(2.0))
+    12.0
+    """
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        (out, g) = vg(*args, **kwargs)
+        return (g, out[1]) if has_aux else g
+    return grad_f
