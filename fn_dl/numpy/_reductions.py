@@ -1,6 +1,8 @@
 """Reductions: sum, prod, max, min, mean, var, std, all, any, argmax, argmin, count_nonzero, logsumexp."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from fn_dl.core import dtypes
@@ -67,7 +69,7 @@ def _extremum(name, prim_fn, fill, x, axis, keepdims, initial=None, where=None):
         if initial is None:
             raise ValueError(f"{name}: `where` needs `initial` (the value for fully masked slices)")
         x = ew.select_n(to_dtype(name, asarray(where), dtypes.bool_), full(x.shape, initial, x.dtype), x)
-    if any(x.shape[a] == 0 for a in axes) and initial is None:
+    if builtins.any(x.shape[a] == 0 for a in axes) and initial is None:
         raise ValueError(f"{name}: zero-size reduction over axis {axis} of shape {x.shape} has no identity; "
                          f"pass initial=")
     out = prim_fn(x, axes)

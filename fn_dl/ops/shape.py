@@ -5,6 +5,8 @@ expand_dims and full are compositions of these.
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from fn_dl.core import dtypes
@@ -232,14 +234,14 @@ def _pad_impl(xp, x, padding_value, *, padding_config):
     # place x into a grid with interior gaps, then crop for negative edge padding
     grid_shape = tuple(n + max(n - 1, 0) * it for n, (_, _, it) in zip(x.shape, padding_config))
     grid = xp.full(grid_shape, padding_value, dtype=x.dtype)
-    grid[tuple(slice(None, None, it + 1) for (_, _, it) in padding_config)] = x
+    grid[tuple(builtins.slice(None, None, it + 1) for (_, _, it) in padding_config)] = x
     src, dst = [], []
     for g, n_out, (lo, hi, _) in zip(grid_shape, shape, padding_config):
         s0 = max(-lo, 0)
         d0 = max(lo, 0)
         length = n_out - d0 - max(hi, 0)
-        src.append(slice(s0, s0 + max(length, 0)))
-        dst.append(slice(d0, d0 + max(length, 0)))
+        src.append(builtins.slice(s0, s0 + max(length, 0)))
+        dst.append(builtins.slice(d0, d0 + max(length, 0)))
     out[tuple(dst)] = grid[tuple(src)]
     return out
 
@@ -309,7 +311,7 @@ slice_p = Primitive('slice')
 
 @slice_p.def_impl
 def _slice_impl(xp, x, *, start_indices, limit_indices, strides):
-    return x[tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides))]
+    return x[tuple(builtins.slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides))]
 
 
 @slice_p.def_abstract_eval
