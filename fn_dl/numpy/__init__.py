@@ -14,7 +14,12 @@ import numpy as _np
 from fn_dl import backends as _backends  # noqa: F401  (registers the eager namespaces)
 from fn_dl.core import dtypes as _dt
 from fn_dl.core.array import Array, install_methods as _install_methods
-from fn_dl.numpy import _indexing
+from fn_dl.numpy import _indexing, fft, linalg  # noqa: F401
+from fn_dl.numpy._indexing import *  # noqa: F401,F403
+from fn_dl.numpy._sorting import *  # noqa: F401,F403
+from fn_dl.numpy._statistics import *  # noqa: F401,F403
+from fn_dl.numpy._einsum import *  # noqa: F401,F403
+from fn_dl.numpy._convolve import *  # noqa: F401,F403
 from fn_dl.numpy._creation import *  # noqa: F401,F403
 from fn_dl.numpy._elementwise import *  # noqa: F401,F403
 from fn_dl.numpy._manipulation import *  # noqa: F401,F403
