@@ -89,3 +89,15 @@ def stage(fun, in_avals, parent=None, name='staging'):
         finally:
             trace.alive = False
     return trace.to_program(args, outs)
+
+
+def close_over(fun, in_avals, parent=None, name='staging'):
+    """Stage `fun` and turn its captured values into leading inputs (closure conversion).
+
+    Returns (program, consts): program takes (*consts, *args) and has no
+    constvars, so a primitive that carries it (cond, scan, ...) receives the
+    captured values as ordinary operands, which every transform then sees.
+    """
+    prog = stage(fun, in_avals, parent, name)
+    closed = Program(prog.constvars + prog.invars, prog.outvars, prog.eqns)
+    return closed, list(prog.consts)

@@ -1,6 +1,7 @@
 """Elementwise functions of the Array API / NumPy, as compositions of primitives."""
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -131,7 +132,7 @@ def power(x1, x2, /):
     [4.0, 9.0]
     """
     if isinstance(x2, int) and not isinstance(x2, bool) and isinstance(x1, Array) and \
-            dtypes.is_inexact(x1.dtype) and abs(x2) <= 64:
+            dtypes.is_inexact(x1.dtype) and builtins.abs(x2) <= 64:
         return ew.integer_pow(x1, x2)
     x1, x2 = promote_broadcast('power', x1, x2)
     if dtypes.is_bool(x1.dtype):

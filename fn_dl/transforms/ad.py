@@ -155,16 +155,21 @@ class LinearFunction:
         return backward_pass(self.program, cts_flat)
 
 
-def _linearize(fun, primals_flat, in_tree, has_aux):
-    """Run fun under JVP-over-tape; returns (primal outputs, out tree, LinearFunction, aux)."""
+def _linearize(fun, primals_flat, in_tree, has_aux, active=None):
+    """Run fun under JVP-over-tape; returns (primal outputs, out tree, LinearFunction, aux).
+
+    `active[i]` False treats input i as a constant (its tangent is not an input of the tape).
+    """
     tape = StagingTrace(state.trace, partial=True, name='grad')
     jt = JVPTrace(tape)
     in_avals = [aval_of(p) for p in primals_flat]
-    t_in = [tape.new_arg(a.strong()) for a in in_avals]
-    ins = [JVPTracer(jt, p, t) if _is_float(a) else p for p, t, a in zip(primals_flat, t_in, in_avals)]
+    active = [_is_float(a) for a in in_avals] if active is None else active
+    t_in = [tape.new_arg(a.strong()) for a, on in zip(in_avals, active) if on]
+    t_iter = iter(t_in)
+    ins = [JVPTracer(jt, p, next(t_iter)) if on else p for p, on in zip(primals_flat, active)]
     with set_trace(jt):
         try:
-            out = fun(*_tree.unflatten(in_tree, ins))
+            out = fun(*(ins if in_tree is None else _tree.unflatten(in_tree, ins)))
         finally:
             jt.alive = False
             tape.alive = False
@@ -174,7 +179,7 @@ def _linearize(fun, primals_flat, in_tree, has_aux):
     out_avals = [aval_of(p) for p, _ in pairs]
     outvars = [None if type(t) is Zero else tape.getvar(t) for _, t in pairs]
     program = Program([t.var for t in t_in], outvars, tape.eqns, tape.constvars, tape.consts)
-    lin = LinearFunction(program, in_tree, o_tree, in_avals, out_avals)
+    lin = LinearFunction(program, in_tree, o_tree, [a for a, on in zip(in_avals, active) if on], out_avals)
     return [p for p, _ in pairs], o_tree, lin, aux
 
 
@@ -192,13 +197,27 @@ def linearize(fun, *primals):
     return _tree.unflatten(o_tree, outs), lin
 
 
-def backward_pass(program: Program, cts_out):
-    """Transpose a linear tape: cotangents of its outputs -> cotangents of its inputs (None = zero)."""
-    consts = dict(zip(program.constvars, program.consts))
+def backward_pass(program: Program, cts_out, known=None):
+    """Transpose a linear program: cotangents of its outputs -> cotangents of its inputs (None = zero).
+
+    `known` maps input vars that are not linear to their values (residuals);
+    equations that use only known values are evaluated first, as a forward pass.
+    """
+    env = dict(zip(program.constvars, program.consts))
+    if known:
+        env.update(known)
+    linear_eqns = []
+    for eqn in program.eqns:
+        if all(type(v) is Literal or v in env for v in eqn.invars):
+            outs = eqn.prim.bind(*[v.value if type(v) is Literal else env[v] for v in eqn.invars], **eqn.params)
+            for v, o in zip(eqn.outvars, outs if eqn.prim.multiple_results else [outs]):
+                env[v] = o
+        else:
+            linear_eqns.append(eqn)
     ct_env = {}
 
     def add_ct(v, ct):
-        if ct is None or type(ct) is Zero or type(v) is Literal or v in consts:
+        if ct is None or type(ct) is Zero or type(v) is Literal or v in env:
             return
         prev = ct_env.get(v)
         ct_env[v] = ct if prev is None else _add(prev, ct)
@@ -206,7 +225,7 @@ def backward_pass(program: Program, cts_out):
     for v, ct in zip(program.outvars, cts_out):
         if v is not None:
             add_ct(v, ct)
-    for eqn in reversed(program.eqns):
+    for eqn in reversed(linear_eqns):
         cts = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(c is None for c in cts):
             continue
@@ -214,7 +233,7 @@ def backward_pass(program: Program, cts_out):
             raise TypeError(f"reverse-mode differentiation does not support {eqn.prim.name}: it appeared "
                             f"applied to a tangent but has no transpose rule"
                             + (_NO_TRANSPOSE_HINTS.get(eqn.prim.name, '')))
-        args = [v.value if type(v) is Literal else consts[v] if v in consts else UndefinedPrimal(v.aval)
+        args = [v.value if type(v) is Literal else env[v] if v in env else UndefinedPrimal(v.aval)
                 for v in eqn.invars]
         if eqn.prim.multiple_results:
             ct_arg = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
@@ -475,3 +494,85 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     [[6.0, 0.0], [0.0, 12.0]]
     """
     return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+
+
+
+# --- programs: the rules of primitives that carry sub-programs (control flow, custom rules) --------
+
+def jvp_program(program: Program, nonzero, force=None):
+    """The JVP of a program, staged.
+
+    Returns (jvp_prog, nz_out): jvp_prog(*primals, *tangents of the nonzero
+    inputs) -> (*outs, *tangents of the outputs marked in nz_out), where nz_out
+    says which output tangents are not structurally zero, or'ed with
+    `force` (those are emitted as zeros).
+    """
+    from fn_dl.core.ir import eval_program
+    from fn_dl.core.staging import stage
+    n = len(program.invars)
+    nz_out = []
+
+    def f(*args):
+        primals, ts = list(args[:n]), iter(args[n:])
+        trace = JVPTrace(state.trace)
+        ins = [JVPTracer(trace, p, next(ts)) if nz else p for p, nz in zip(primals, nonzero)]
+        with set_trace(trace):
+            try:
+                outs = eval_program(program, ins)
+            finally:
+                trace.alive = False
+        pairs = [trace.unwrap(o) for o in outs]
+        nz_out[:] = [type(t) is not Zero or bool(force and force[i]) for i, (_, t) in enumerate(pairs)]
+        return [p for p, _ in pairs] + [instantiate(t) for (_, t), nz in zip(pairs, nz_out) if nz]
+
+    avals = program.in_avals
+    prog = stage(f, avals + [a for a, nz in zip(avals, nonzero) if nz], name='jvp')
+    return prog, list(nz_out)
+
+
+def linearize_program(program: Program, nonzero):
+    """Split a program's JVP into a primal part and a linear part.
+
+    Returns (primal_prog, tangent_prog, n_res, nz_out): primal_prog(*primals) ->
+    (*outs, *residuals); tangent_prog(*residuals, *nonzero tangents) -> tangent
+    outs (structural zeros, marked False in nz_out, come out as zero literals).
+    The primal part is computed by the parent trace (eagerly, or into an outer
+    jit) and only the linear part goes on a reverse-mode tape.
+    """
+    from fn_dl.core.ir import eval_program
+    from fn_dl.core.staging import stage
+    box = {}
+
+    def primal_fn(*primals):
+        outs, _, lin, _ = _linearize(lambda *p: eval_program(program, p), list(primals), None, False,
+                                     active=list(nonzero))
+        box['lin'] = lin
+        return outs + list(lin.program.consts)
+
+    primal_prog = stage(primal_fn, program.in_avals, name='linearize')
+    lin = box['lin'].program
+    out_avals = box['lin'].out_avals
+    outvars = []
+    eqns = list(lin.eqns)
+    for v, a in zip(lin.outvars, out_avals):
+        if v is None:  # a zero tangent output: a literal zero array
+            v = Literal(zeros_like_aval(a), a)
+        outvars.append(v)
+    tangent_prog = Program(lin.constvars + lin.invars, outvars, eqns)
+    return primal_prog, tangent_prog, len(lin.constvars), [v is not None for v in lin.outvars]
+
+
+def transpose_program(program: Program, linear):
+    """Program(*known inputs, *cts of outputs) -> cts of the linear inputs (zeros instantiated)."""
+    from fn_dl.core.staging import stage
+    known_vars = [v for v, lin in zip(program.invars, linear) if not lin]
+    lin_vars = [v for v, lin in zip(program.invars, linear) if lin]
+    n_known = len(known_vars)
+    lin_prog = Program(lin_vars, program.outvars, program.eqns, program.constvars, program.consts)
+
+    def f(*args):
+        known = dict(zip(known_vars, args[:n_known]))
+        cts = backward_pass(lin_prog, list(args[n_known:]), known)
+        return [zeros_like_aval(v.aval) if c is None else c for c, v in zip(cts, lin_vars)]
+
+    return stage(f, [v.aval for v in known_vars] + program.out_avals, name='transpose')

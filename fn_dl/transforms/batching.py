@@ -198,3 +198,48 @@ def _as_array(x):
         return x
     from fn_dl.numpy import asarray
     return asarray(x)
+
+
+def batch_program(program, in_dims, axis_size, force_out=None):
+    """Program over batched operands (batch axis per `in_dims`, None = unbatched) -> (program, out_dims).
+
+    Outputs come back batched at axis 0, or unbatched (None) where they do not
+    depend on the batch; `force_out[i]` True batches output i regardless, so
+    that e.g. the branches of a cond, or a loop carry, agree.
+    """
+    from fn_dl.core.ir import eval_program
+    from fn_dl.core.staging import stage
+    out_dims = []
+
+    def f(*args):
+        trace = BatchTrace(state.trace, axis_size)
+        ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(args, in_dims)]
+        with set_trace(trace):
+            try:
+                outs = eval_program(program, ins)
+            finally:
+                trace.alive = False
+        res = []
+        out_dims.clear()
+        for i, o in enumerate(outs):
+            if trace.is_own(o):
+                res.append(_moveaxis(o.val, o.bdim, 0))
+                out_dims.append(0)
+            elif force_out is not None and force_out[i]:
+                res.append(_broadcast_axis(o, axis_size, 0))
+                out_dims.append(0)
+            else:
+                res.append(o)
+                out_dims.append(None)
+        return res
+
+    avals = []
+    for a, d in zip(program.in_avals, in_dims):
+        if d is None:
+            avals.append(a)
+        else:
+            shape = list(a.shape)
+            shape.insert(d, axis_size)
+            avals.append(ShapedArray(shape, a.dtype, a.weak_type))
+    prog = stage(f, avals, name='vmap')
+    return prog, list(out_dims)
