@@ -14,5 +14,6 @@ from fn_dl.core.array import Array  # noqa: F401
 from fn_dl.core.trace import ConcretizationError, UnexpectedTracerError  # noqa: F401
 from fn_dl.transforms.ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
 from fn_dl.transforms.batching import vmap  # noqa: F401
+from fn_dl.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient  # noqa: F401
 
 __version__ = '0.1.0'

@@ -150,7 +150,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     >>> import fn_dl as fd, fn_dl.numpy as fnp
     >>> carry, ys = fd.lax.scan(lambda c, x: (c + x, c * x), 0.0, fnp.arange(4.0))
     >>> float(carry), ys.tolist()
-    (6.0, [0.0, 1.0, 3.0, 9.0])
+    (6.0, [0.0, 0.0, 2.0, 9.0])
     """
     x_leaves, x_tree = _flatten_arrays(xs, 'scan')
     lengths = {x.shape[0] if x.ndim else None for x in x_leaves}
