@@ -1,0 +1,103 @@
+"""vmap: axes specs, nesting, composition with grad, per-sample gradients, errors."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import fn_dl as fd
+import fn_dl.numpy as fnp
+
+jax.config.update('jax_enable_x64', True)
+rng = np.random.default_rng(0)
+
+
+def r(*shape):
+    return rng.standard_normal(shape)
+
+
+def loop(f, *args, in_axes):
+    n = next(np.shape(a)[ax] for a, ax in zip(args, in_axes) if ax is not None)
+    outs = [f(*[a if ax is None else np.take(np.asarray(a), i, axis=ax) for a, ax in zip(args, in_axes)])
+            for i in range(n)]
+    return np.stack([np.asarray(o) for o in outs])
+
+
+@pytest.mark.parametrize('in_axes', [(0, None), (1, None), (0, 0), (-1, 0), (None, 1)])
+def test_in_axes_matmul_and_ops(in_axes):
+    f = lambda a, b: fnp.tanh(a @ b) * fnp.sum(b)  # noqa: E731
+    shapes = {(0, None): ((5, 4, 3), (3, 2)), (1, None): ((4, 5, 3), (3, 2)), (0, 0): ((5, 4, 3), (5, 3, 2)),
+              (-1, 0): ((4, 3, 5), (5, 3, 2)), (None, 1): ((4, 3), (3, 5, 2))}[in_axes]
+    a, b = r(*shapes[0]), r(*shapes[1])
+    out = fd.vmap(f, in_axes=in_axes)(fnp.asarray(a), fnp.asarray(b))
+    np.testing.assert_allclose(np.asarray(out), loop(lambda x, y: f(fnp.asarray(x), fnp.asarray(y)), a, b,
+                                                     in_axes=in_axes), rtol=1e-12)
+
+
+def test_out_axes_pytrees_and_nesting():
+    x = r(3, 4, 5)
+    f = lambda x: {'s': fnp.sum(x), 'v': x * 2}  # noqa: E731
+    out = fd.vmap(fd.vmap(f), out_axes={'s': 0, 'v': 1})(fnp.asarray(x))
+    assert out['s'].shape == (3, 4) and out['v'].shape == (4, 3, 5)
+    np.testing.assert_allclose(np.asarray(out['v']), np.moveaxis(2 * x, 0, 1))
+    np.testing.assert_allclose(np.asarray(out['s']), x.sum(-1))
+    y = fd.vmap(lambda d: d['a'] + d['b'], in_axes=({'a': 0, 'b': None},))({'a': fnp.ones((4, 2)), 'b': fnp.ones(2)})
+    assert y.shape == (4, 2)
+
+
+def test_unbatched_output_broadcast_and_axis_size():
+    out = fd.vmap(lambda x: fnp.ones(3), axis_size=4, in_axes=None)(fnp.ones(2))
+    assert out.shape == (4, 3)
+
+
+def test_chunk_size_same_result():
+    x = r(10, 3)
+    f = lambda v: fnp.sin(v) @ fnp.ones(3, dtype='float64')  # noqa: E731
+    np.testing.assert_allclose(np.asarray(fd.vmap(f, chunk_size=3)(fnp.asarray(x))),
+                               np.asarray(fd.vmap(f)(fnp.asarray(x))))
+
+
+def test_against_jax_on_reductions_and_indexing():
+    x = r(4, 5, 6)
+    ours = fd.vmap(lambda v: fnp.max(v, axis=0) - v[1:3, ::2].sum() + fnp.argmax(v, axis=0), in_axes=2)(
+        fnp.asarray(x))
+    theirs = jax.vmap(lambda v: jnp.max(v, axis=0) - v[1:3, ::2].sum() + jnp.argmax(v, axis=0), in_axes=2)(x)
+    np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-12)
+
+
+def _mlp_loss(params, x, y):
+    h = fnp.tanh(x @ params['w1'] + params['b1'])
+    out = h @ params['w2'] + params['b2']
+    return fnp.mean((out - y) ** 2)
+
+
+def test_per_sample_gradients_equal_loop():
+    params = {'w1': fnp.asarray(r(6, 8)), 'b1': fnp.asarray(r(8)), 'w2': fnp.asarray(r(8, 2)),
+              'b2': fnp.asarray(r(2))}
+    X, Y = fnp.asarray(r(7, 6)), fnp.asarray(r(7, 2))
+    per = fd.vmap(fd.grad(_mlp_loss), in_axes=(None, 0, 0))(params, X, Y)
+    for i in range(7):
+        gi = fd.grad(_mlp_loss)(params, X[i], Y[i])
+        for k in params:
+            np.testing.assert_allclose(np.asarray(per[k][i]), np.asarray(gi[k]), rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_vmap_and_vmap_of_grad():
+    x = fnp.asarray(r(5, 3))
+    f = lambda v: fnp.sum(fnp.sin(v) ** 2)  # noqa: E731
+    g1 = fd.grad(lambda x: fnp.sum(fd.vmap(f)(x)))(x)
+    g2 = fd.vmap(fd.grad(f))(x)
+    np.testing.assert_allclose(np.asarray(g1), np.asarray(g2), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(g1), np.sin(2 * np.asarray(x)), rtol=1e-12)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"inconsistent sizes(.|\n)*size 3(.|\n)*size 4"):
+        fd.vmap(lambda a, b: a + b)(fnp.ones(3), fnp.ones(4))
+    with pytest.raises(ValueError, match="in_axes has 1 entries but the function was called with 2"):
+        fd.vmap(lambda a, b: a + b, in_axes=(0,))(fnp.ones(3), fnp.ones(3))
+    with pytest.raises(ValueError, match="all in_axes are None"):
+        fd.vmap(lambda a: a, in_axes=None)(fnp.ones(3))
+    with pytest.raises(ValueError, match="out of range"):
+        fd.vmap(lambda a: a, in_axes=2)(fnp.ones((3, 3)))
+    with pytest.raises(TypeError, match="different value for each example"):
+        fd.vmap(lambda a: a * 2 if a > 0 else a)(fnp.ones(3))
