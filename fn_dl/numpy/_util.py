@@ -52,7 +52,7 @@ def asarray(obj, dtype=None, *, copy=None, device=None):
     if isinstance(obj, (list, tuple)) and _contains_tracer(obj):
         from fn_dl.numpy._manipulation import stack
         return stack([asarray(o, dtype) for o in obj])
-    if isinstance(obj, _PY_SCALARS):
+    if isinstance(obj, _PY_SCALARS) and not isinstance(obj, np.generic):  # np.float64 subclasses float
         if dtype is None:
             dtype = dtypes.python_scalar_dtype(obj)
             if dtype == dtypes.int32 and not _INT32_MIN <= obj <= _INT32_MAX:
@@ -86,10 +86,10 @@ def typed(x):
     """(dtype, weak) of an operand; Python scalars are weak."""
     if isinstance(x, Array):
         return x.dtype, x.weak_type
+    if isinstance(x, (np.ndarray, np.generic)):  # NumPy scalars are strongly typed (NEP 50)
+        return dtypes.canonicalize(x.dtype), False
     if isinstance(x, _PY_SCALARS):
         return dtypes.python_scalar_dtype(x), True
-    if isinstance(x, (np.ndarray, np.generic)):
-        return dtypes.canonicalize(x.dtype), False
     raise TypeError(f"expected an array or a Python number, got {type(x).__name__}")
 
 
