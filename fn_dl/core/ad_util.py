@@ -6,10 +6,25 @@ from fn_dl.core.aval import ShapedArray
 
 class Zero:
     """A tangent or cotangent known to be zero; never materialised unless needed."""
-    __slots__ = ('aval',)
+    __slots__ = ('_aval', '_like')
 
     def __init__(self, aval: ShapedArray):
-        self.aval = aval
+        self._aval, self._like = aval, None
+
+    @classmethod
+    def like(cls, x):
+        """The zero tangent of x; its aval is worked out only if a rule asks (most never do)."""
+        z = cls.__new__(cls)
+        z._aval, z._like = None, x
+        return z
+
+    @property
+    def aval(self):
+        if self._aval is None:
+            from fn_dl.core.trace import aval_of
+            self._aval = aval_of(self._like)
+            self._like = None
+        return self._aval
 
     def __repr__(self):
         return f"Zero({self.aval.str_short()})"

@@ -29,6 +29,7 @@ class StagingTrace(Trace):
     def __init__(self, parent, partial=False, name='staging'):
         super().__init__(parent)
         self.partial = partial
+        self.staging = self.staging or not partial
         self.name = name
         self.eqns = []
         self._const_ids = {}  # id(value) -> Var, so a captured array is one input

@@ -61,6 +61,9 @@ class Trace:
         self.parent = parent
         self.alive = True
         self.created_at = _user_frame()
+        # True when some trace on the way to eager is building a program (jit): constants made
+        # here must then be staged as operations rather than materialised
+        self.staging = parent is not None and parent.staging
 
     def process(self, prim, args, params):
         raise NotImplementedError  # abstract: every subclass defines it

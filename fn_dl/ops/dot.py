@@ -5,6 +5,8 @@ The output's axes are: batch axes, then lhs free axes, then rhs free axes.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from fn_dl.core.aval import describe, shape_str
@@ -86,19 +88,25 @@ def _ranges_like(*xs):
         start += len(x)
 
 
-def _transpose_lhs(g, x_aval, y, dimension_numbers, preferred_element_type, swap_ans=False):
+@functools.lru_cache(maxsize=None)
+def _transpose_lhs_dims(dimension_numbers, x_ndim, y_ndim, swap_ans):
+    """(dot dimension numbers for ct . y, the permutation back to x's layout): static, so cached."""
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
-    x_kept = _remaining(x_aval.ndim, x_contract, x_batch)
-    y_kept = _remaining(y.ndim, y_contract, y_batch)
+    x_kept = _remaining(x_ndim, x_contract, x_batch)
+    y_kept = _remaining(y_ndim, y_contract, y_batch)
     if swap_ans:
         ans_batch, ans_y, _ = _ranges_like(x_batch, y_kept, x_kept)
     else:
         ans_batch, _, ans_y = _ranges_like(x_batch, x_kept, y_kept)
     dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(y_batch)))
     x_contract_sorted_by_y = list(np.take(x_contract, np.argsort(y_contract))) if x_contract else []
-    out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
-    res = dot_general(g, y, dims, preferred_element_type=None)
-    res = transpose(res, tuple(int(a) for a in out_axes))
+    out_axes = tuple(int(a) for a in np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y))
+    return dims, out_axes
+
+
+def _transpose_lhs(g, x_aval, y, dimension_numbers, preferred_element_type, swap_ans=False):
+    dims, out_axes = _transpose_lhs_dims(dimension_numbers, x_aval.ndim, y.ndim, swap_ans)
+    res = transpose(dot_general_p.bind(g, y, dimension_numbers=dims, preferred_element_type=None), out_axes)
     return res if res.dtype == x_aval.dtype else _convert(res, x_aval.dtype)
 
 

@@ -11,6 +11,8 @@ import numpy as np
 
 from fn_dl.core import dtypes
 from fn_dl.core.array import Array
+from fn_dl.core.primitive import default_namespace
+from fn_dl.core.trace import state
 from fn_dl.core.aval import describe, shape_str
 from fn_dl.ops.elementwise import select_n, sub
 from fn_dl.ops._rules import (Primitive, ShapedArray, Zero, bdim_at_front, deflinear, instantiate, is_undefined,
@@ -70,8 +72,12 @@ broadcast_in_dim_p.lower = 'broadcast_in_dim'
 
 def full(shape, fill_value, dtype):
     """An array of `shape` filled with `fill_value`, as a broadcast scalar (free in eager and jit)."""
-    scalar = Array(np.asarray(fill_value, dtype=dtype))
-    return broadcast_in_dim(scalar, tuple(shape), ())
+    scalar = np.asarray(fill_value, dtype=dtype)
+    trace = state.trace
+    if trace is None or not trace.staging:
+        # a constant has no derivative and no batch axis: no trace needs to see it
+        return Array(default_namespace().broadcast_to(scalar, tuple(shape)))
+    return broadcast_in_dim(Array(scalar), tuple(shape), ())
 
 
 # --- reshape ------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class JVPTrace(Trace):
                 active = True
             else:
                 primals.append(a)
-                tangents.append(Zero(aval_of(a)))
+                tangents.append(Zero.like(a))
         prev, state.trace = state.trace, self.parent
         try:
             if not active:
@@ -70,7 +70,7 @@ class JVPTrace(Trace):
         """(primal, tangent) of an output; tangent is Zero for values that do not depend on the inputs."""
         if self.is_own(x):
             return x.primal, x.tangent
-        return x, Zero(aval_of(x))
+        return x, Zero.like(x)
 
 
 def _is_float(aval):
@@ -300,10 +300,13 @@ def _argnums_tuple(argnums, nargs, what):
 
 
 def _check_differentiable(args, argnums, what, allow_int=False):
+    if allow_int:
+        return
     for n, a in zip(argnums, args):
-        for path, leaf in _tree.leaves_with_path(a):
+        for leaf in _tree.leaves(a):
             dt = leaf.dtype if hasattr(leaf, 'dtype') else dtypes.python_scalar_dtype(leaf)
-            if not dtypes.is_inexact(dt) and not allow_int:
+            if not dtypes.is_inexact(dt):
+                path = next(p for p, lf in _tree.leaves_with_path(a) if lf is leaf)
                 where = f"argument {n}" + (f" at {'/'.join(map(str, path))}" if path else '')
                 raise TypeError(f"{what}: {where} has dtype {dt}, but differentiation needs floating inputs. "
                                 f"Cast it (x.astype(fnp.float32)) or leave it out of argnums.")
