@@ -6,6 +6,8 @@
 >>> [round(v, 4) for v in g.tolist()]
 [0.0, 0.6397]
 """
+import warnings as _warnings
+
 from fn_dl import ops as _ops  # noqa: F401  (registers the primitives)
 from fn_dl import numpy  # noqa: F401
 from fn_dl import config, lax, tree  # noqa: F401
@@ -17,3 +19,7 @@ from fn_dl.transforms.batching import vmap  # noqa: F401
 from fn_dl.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient  # noqa: F401
 
 __version__ = '0.1.0'
+
+# NumPy warns on overflow/invalid values inside our eager kernels (e.g. both branches of a batched
+# cond); like JAX and PyTorch, fn_dl returns inf/nan silently, and fd.config.debug_nans finds them.
+_warnings.filterwarnings('ignore', category=RuntimeWarning, module=r'fn_dl\.')
