@@ -17,6 +17,7 @@ from fn_dl.core.trace import ConcretizationError, UnexpectedTracerError  # noqa:
 from fn_dl.transforms.ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
 from fn_dl.transforms.batching import vmap  # noqa: F401
 from fn_dl.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient  # noqa: F401
+from fn_dl.transforms.jit import jit, make_ir  # noqa: F401
 
 __version__ = '0.1.0'
 

@@ -23,7 +23,8 @@ class Array:
     >>> x.at[0].set(10.0).tolist()
     [10.0, 2.0, 3.0]
     """
-    __slots__ = ('_value', '__weakref__')
+    # _buf: the device buffer of a jit input/output, kept so the next jitted call needs no transfer
+    __slots__ = ('_value', '_buf', '__weakref__')
     __array_priority__ = 100  # numpy scalars/arrays defer to our operators
 
     def __init__(self, value):

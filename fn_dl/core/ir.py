@@ -50,11 +50,14 @@ class Eqn:
 
 class Program:
     """`invars` -> `outvars` through `eqns`; `constvars` are bound to `consts` (captured arrays)."""
-    __slots__ = ('invars', 'outvars', 'eqns', 'constvars', 'consts')
+    __slots__ = ('invars', 'outvars', 'eqns', 'constvars', 'consts', 'cache')
 
     def __init__(self, invars, outvars, eqns, constvars=(), consts=()):
         self.invars, self.outvars, self.eqns = list(invars), list(outvars), list(eqns)
         self.constvars, self.consts = list(constvars), list(consts)
+        # what transforms derive from this program (its JVP, transpose, executable...), so repeated
+        # use of a jitted function derives and compiles each of them once
+        self.cache = {}
 
     @property
     def in_avals(self):

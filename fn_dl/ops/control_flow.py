@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fn_dl.core import dtypes
 from fn_dl.core.array import Array
+from fn_dl.backends.xla.lowering import i64_array
 from fn_dl.core.aval import ShapedArray, describe
 from fn_dl.core.ir import eval_program
 from fn_dl.core.staging import stage
@@ -138,7 +139,14 @@ def _clamp_index(idx, n):
     return _min(_max(idx, lo), hi)
 
 
-cond_p.lower = 'stablehlo.case'
+@cond_p.def_lower
+def _cond_lower(ctx, index, *ops, branches):
+    i_aval = ctx.avals_in[0]
+    # stablehlo.case runs the last branch for any out-of-range index; we clamp to [0, n-1] first
+    lo = ctx.op1('stablehlo.maximum', [index, ctx.splat(0, i_aval)], [i_aval, i_aval], i_aval)
+    idx = ctx.op1('stablehlo.minimum', [lo, ctx.splat(len(branches) - 1, i_aval)], [i_aval, i_aval], i_aval)
+    regions = [ctx.region([], b.out_avals, lambda sub, _, b=b: sub.lower_program(b, list(ops))) for b in branches]
+    return ctx.op('stablehlo.case', [idx], [i_aval], ctx.avals_out, regions=regions)
 
 
 # --- while ---------------------------------------------------------------------------------
@@ -251,7 +259,21 @@ def _while_batch(args, dims, *, cond_prog, body_prog, cond_nconsts, body_nconsts
     return while_loop_bind(cond2, body2, cc, list(cc) + list(bc), init), carry_dims
 
 
-while_p.lower = 'stablehlo.while'
+@while_p.def_lower
+def _while_lower(ctx, *args, cond_prog, body_prog, cond_nconsts, body_nconsts):
+    # the consts ride along in the loop state unchanged
+    avals = ctx.avals_in
+    nc, nb = cond_nconsts, body_nconsts
+
+    def cond(sub, a):
+        return sub.lower_program(cond_prog, a[:nc] + a[nc + nb:])
+
+    def body(sub, a):
+        return a[:nc + nb] + sub.lower_program(body_prog, a[nc:nc + nb] + a[nc + nb:])
+
+    regions = [ctx.region(avals, [ShapedArray((), dtypes.bool_)], cond), ctx.region(avals, avals, body)]
+    outs = ctx.op('stablehlo.while', list(args), avals, avals, regions=regions)
+    return outs[nc + nb:]
 
 
 # --- scan ------------------------------------------------------------------------------------
@@ -398,6 +420,45 @@ def _scan_batch(args, dims, *, program, num_consts, num_carry, length, reverse, 
     return outs, [0 if b else None for b in carry_b] + [None if d is None else 1 for d in out_d[nk:]]
 
 
-scan_p.lower = 'stablehlo.while'
+@scan_p.def_lower
+def _scan_lower(ctx, *args, program, num_consts, num_carry, length, reverse, unroll):
+    """A while loop over a step counter; xs are read and ys written with dynamic slices."""
+    from fn_dl.backends.xla.lowering import compare
+    nc, nk = num_consts, num_carry
+    in_avals, out_avals = ctx.avals_in, ctx.avals_out
+    x_avals, y_avals = in_avals[nc + nk:], out_avals[nk:]
+    i32 = ShapedArray((), dtypes.int32)
+    ys0 = [ctx.splat(0, a) for a in y_avals]
+    state = [ctx.splat(0, i32)] + list(args) + ys0
+    state_avals = [i32] + list(in_avals) + list(y_avals)
+
+    def cond(sub, a):
+        return [compare(sub, 'LT', a[0], sub.splat(length, i32), i32)]
+
+    def body(sub, a):
+        i, consts, carry = a[0], a[1:1 + nc], a[1 + nc:1 + nc + nk]
+        xs, ys = a[1 + nc + nk:1 + nc + nk + len(x_avals)], a[1 + nc + nk + len(x_avals):]
+        t = sub.op1('stablehlo.subtract', [sub.splat(length - 1, i32), i], [i32, i32], i32) if reverse else i
+        zero = sub.splat(0, i32)
+        x_t = []
+        for x, xa in zip(xs, x_avals):
+            step = xa.update(shape=(1,) + xa.shape[1:])
+            sl = sub.op1('stablehlo.dynamic_slice', [x, t] + [zero] * (xa.ndim - 1), [xa] + [i32] * xa.ndim, step,
+                         {'slice_sizes': i64_array(step.shape)})
+            x_t.append(sub.op1('stablehlo.reshape', [sl], [step], xa.update(shape=xa.shape[1:])))
+        outs = sub.lower_program(program, list(consts) + list(carry) + x_t)
+        new_ys = []
+        for y, ya, o, oa in zip(ys, y_avals, outs[nk:], program.out_avals[nk:]):
+            step = ya.update(shape=(1,) + ya.shape[1:])
+            o1 = sub.op1('stablehlo.reshape', [o], [oa], step)
+            new_ys.append(sub.op1('stablehlo.dynamic_update_slice', [y, o1, t] + [zero] * (ya.ndim - 1),
+                                  [ya, step] + [i32] * ya.ndim, ya))
+        i1 = sub.op1('stablehlo.add', [i, sub.splat(1, i32)], [i32, i32], i32)
+        return [i1] + list(consts) + outs[:nk] + list(xs) + new_ys
+
+    regions = [ctx.region(state_avals, [ShapedArray((), dtypes.bool_)], cond),
+               ctx.region(state_avals, state_avals, body)]
+    outs = ctx.op('stablehlo.while', state, state_avals, state_avals, regions=regions)
+    return outs[1 + nc:1 + nc + nk] + outs[1 + nc + nk + len(x_avals):]
 
 __all__ = ['cond', 'while_loop_bind', 'scan_bind', 'cond_p', 'while_p', 'scan_p']

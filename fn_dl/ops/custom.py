@@ -25,7 +25,7 @@ def _program_rules(prim):
     """impl and abstract_eval of a primitive whose `program` param computes its outputs."""
     prim.impl = lambda xp, *vals, program, **kw: _eval_eager(program, vals)
     prim.abstract_eval = lambda *avals, program, **kw: program.out_avals
-    prim.lower = 'inline'
+    prim.lower = lambda ctx, *args, program, **kw: ctx.lower_program(program, list(args))
 
 
 def _check_const_tangents(name, tangents, num_consts):
@@ -126,7 +126,11 @@ def _custom_lin_jvp(primals, tangents, **params):
 
 custom_lin_p.batch = _custom_lin_batch
 custom_lin_p.jvp = _custom_lin_jvp
-custom_lin_p.lower = 'custom_lin'  # lowering it means forward mode: it raises _FWD_MODE_ERROR
+def _custom_lin_lower(ctx, *args, **params):
+    raise TypeError(_FWD_MODE_ERROR)  # only forward mode ever leaves a custom_lin to lower
+
+
+custom_lin_p.lower = _custom_lin_lower
 
 
 # --- checkpoint ------------------------------------------------------------------------------------
@@ -200,4 +204,8 @@ def _remat_lin_batch(args, dims, *, program, nz):
     return outs, [0] * len(outs)
 
 
-remat_lin_p.lower = 'inline'
+@remat_lin_p.def_lower
+def _remat_lin_lower(ctx, *args, program, nz):
+    from fn_dl.transforms.ad import jvp_program
+    jprog, _ = jvp_program(program, list(nz), force=[True] * len(program.outvars))
+    return ctx.lower_program(jprog, list(args))[len(program.outvars):]

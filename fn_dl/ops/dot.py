@@ -146,4 +146,9 @@ def _dot_general_batch(args, dims, *, dimension_numbers, preferred_element_type=
     return dot_general(lhs, rhs, dn, preferred_element_type), len(lb) + n_lhs_free
 
 
-dot_general_p.lower = 'dot_general'
+@dot_general_p.def_lower
+def _dot_general_lower(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    dn = (f"#stablehlo.dot<lhs_batching_dimensions = {list(lb)}, rhs_batching_dimensions = {list(rb)}, "
+          f"lhs_contracting_dimensions = {list(lc)}, rhs_contracting_dimensions = {list(rc)}>")
+    return ctx.op1('stablehlo.dot_general', [lhs, rhs], ctx.avals_in, ctx.avals_out[0], {'dot_dimension_numbers': dn})

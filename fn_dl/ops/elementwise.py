@@ -210,7 +210,7 @@ cbrt_p = _unary('cbrt', lambda xp, x: xp.cbrt(x),
                 allowed=FLOAT, hlo='stablehlo.cbrt')
 logistic_p = _unary('logistic', lambda xp, x: xp.expit(x),
                     lambda g, ans, x: mul(g, mul(ans, sub(_full_like(ans, 1), ans))), jvp_uses_ans=True,
-                    allowed=FLOAT, hlo='logistic')
+                    allowed=FLOAT, hlo='stablehlo.logistic')
 erf_p = _unary('erf', lambda xp, x: xp.erf(x),
                lambda g, x: mul(g, mul(_full_like(x, 2 / math.sqrt(math.pi)), exp(neg(mul(x, x))))),
                allowed=FLOAT, hlo='chlo.erf')
@@ -224,7 +224,7 @@ lgamma_p = _unary('lgamma', lambda xp, x: xp.gammaln(x), lambda g, x: mul(g, pol
                   hlo='chlo.lgamma')
 
 polygamma_p = elementwise('polygamma', lambda xp, x, *, n: xp.polygamma(n, x).astype(x.dtype, copy=False),
-                          allowed=FLOAT, hlo='chlo.polygamma')
+                          allowed=FLOAT, hlo='polygamma')
 defjvp(polygamma_p, lambda g, x, *, n: mul(g, polygamma(n + 1, x)))
 
 
@@ -258,6 +258,8 @@ def cosh(x): return cosh_p.bind(x)
 def rsqrt(x): return rsqrt_p.bind(x)
 def sign(x): return sign_p.bind(x)
 def round_toward_zero(x): return round_toward_zero_p.bind(x)
+def abs(x): return abs_p.bind(x)  # noqa: A001
+def round(x): return round_p.bind(x)  # noqa: A001
 
 
 # --- complex parts ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from fn_dl.core import dtypes
+from fn_dl.backends.xla.lowering import compare, i64_array, i64_attr, select
 from fn_dl.core.aval import describe
 from fn_dl.ops._rules import (ALL, INT_OR_BOOL, NUMERIC, REAL, Primitive, ShapedArray, Zero, deflinear, moveaxis)
 from fn_dl.ops.elementwise import div, eq, mul, select_n
@@ -29,11 +30,30 @@ def _reduction(name, impl, *, allowed, hlo, differentiable=True, keep_dtype=True
         x = moveaxis(args[0], dims[0], 0)
         return prim.bind(x, axes=tuple(a + 1 for a in axes)), 0
 
+    def lower(ctx, x, *, axes):
+        aval, out = ctx.avals_in[0], ctx.avals_out[0]
+        scalar = ShapedArray((), aval.dtype)
+        init = ctx.splat(_init_value(hlo, aval.dtype), scalar)
+        body = ctx.region([scalar, scalar], [scalar], lambda sub, ab: [sub.op1(
+            f'stablehlo.{hlo}', ab, [scalar, scalar], scalar)])
+        return ctx.op1('stablehlo.reduce', [x, init], [aval, scalar], out, {'dimensions': i64_array(axes)}, [body])
+
     prim.impl = impl
     prim.abstract_eval = abstract_eval
     prim.batch = batch
-    prim.lower = hlo
+    prim.lower = lower
     return prim
+
+
+def _init_value(op, dtype):
+    """The identity of a reduction's combiner."""
+    if op == 'add' or op == 'or':
+        return 0
+    if op == 'multiply' or op == 'and':
+        return 1
+    big = np.inf if dtypes.is_inexact(dtype) else (True if dtypes.is_bool(dtype) else np.iinfo(dtype).max)
+    small = -np.inf if dtypes.is_inexact(dtype) else (False if dtypes.is_bool(dtype) else np.iinfo(dtype).min)
+    return small if op == 'maximum' else big
 
 
 def _axes(x, axes):
@@ -164,8 +184,34 @@ def _arg_reduction(name, impl):
         return prim.bind(x, axis=axis + 1, index_dtype=index_dtype), 0
 
     prim.jvp = lambda primals, tangents, **kw: ((o := prim.bind(*primals, **kw)), Zero(o.aval))
-    prim.lower = name
+    prim.lower = lambda ctx, x, *, axis, index_dtype: _argminmax_lower(ctx, x, axis, index_dtype, name)
     return prim
+
+
+def _argminmax_lower(ctx, x, axis, index_dtype, name):
+    """A two-operand reduce over (value, index); NaN wins and ties go to the first index, as NumPy."""
+    aval, out = ctx.avals_in[0], ctx.avals_out[0]
+    idx_aval = aval.update(dtype=index_dtype)
+    idx = ctx.op1('stablehlo.iota', [], [], idx_aval, {'iota_dimension': i64_attr(axis)})
+    sv, si = ShapedArray((), aval.dtype), ShapedArray((), index_dtype)
+    sb = ShapedArray((), dtypes.bool_)
+    direction = 'GT' if name == 'argmax' else 'LT'
+
+    def body(sub, a):
+        av, ai, bv, bi = a
+        better = compare(sub, direction, av, bv, sv)
+        if dtypes.is_inexact(aval.dtype):
+            better = sub.op1('stablehlo.or', [better, compare(sub, 'NE', av, av, sv)], [sb, sb], sb)
+        tie = sub.op1('stablehlo.and', [compare(sub, 'EQ', av, bv, sv), compare(sub, 'LT', ai, bi, si)], [sb, sb], sb)
+        pick_i = sub.op1('stablehlo.or', [better, tie], [sb, sb], sb)
+        return [select(sub, better, av, bv, sv, sb), select(sub, pick_i, ai, bi, si, sb)]
+
+    region = ctx.region([sv, si, sv, si], [sv, si], body)
+    init_v = ctx.splat(_init_value('maximum' if name == 'argmax' else 'minimum', aval.dtype), sv)
+    init_i = ctx.splat(0, si)
+    outs = ctx.op('stablehlo.reduce', [x, idx, init_v, init_i], [aval, idx_aval, sv, si],
+                  [out.update(dtype=aval.dtype), out], {'dimensions': i64_array([axis])}, [region])
+    return outs[1]
 
 
 argmax_p = _arg_reduction('argmax', lambda xp, x, axis: xp.argmax(x, axis=axis))

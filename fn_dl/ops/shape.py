@@ -13,6 +13,7 @@ from fn_dl.core import dtypes
 from fn_dl.core.array import Array
 from fn_dl.core.primitive import default_namespace
 from fn_dl.core.trace import state
+from fn_dl.backends.xla.lowering import i64_array, i64_attr
 from fn_dl.core.aval import describe, shape_str
 from fn_dl.ops.elementwise import select_n, sub
 from fn_dl.ops._rules import (Primitive, ShapedArray, Zero, bdim_at_front, deflinear, instantiate, is_undefined,
@@ -67,7 +68,10 @@ def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions):
     return broadcast_in_dim(x, (x.shape[0],) + tuple(shape), (0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
 
 
-broadcast_in_dim_p.lower = 'broadcast_in_dim'
+@broadcast_in_dim_p.def_lower
+def _broadcast_in_dim_lower(ctx, x, *, shape, broadcast_dimensions):
+    return ctx.op1('stablehlo.broadcast_in_dim', [x], ctx.avals_in, ctx.avals_out[0],
+                   {'broadcast_dimensions': i64_array(broadcast_dimensions)})
 
 
 def full(shape, fill_value, dtype):
@@ -113,7 +117,7 @@ def _reshape_batch(args, dims, *, new_sizes):
     return reshape(x, (x.shape[0],) + tuple(new_sizes)), 0
 
 
-reshape_p.lower = 'reshape'
+reshape_p.lower = lambda ctx, x, *, new_sizes: ctx.op1('stablehlo.reshape', [x], ctx.avals_in, ctx.avals_out[0])
 
 
 def squeeze(x, dimensions):
@@ -166,7 +170,8 @@ def _transpose_batch(args, dims, *, permutation):
     return transpose(x, (0,) + tuple(p + 1 for p in permutation)), 0
 
 
-transpose_p.lower = 'transpose'
+transpose_p.lower = lambda ctx, x, *, permutation: ctx.op1(
+    'stablehlo.transpose', [x], ctx.avals_in, ctx.avals_out[0], {'permutation': i64_array(permutation)})
 
 
 # --- concatenate ---------------------------------------------------------------------------------
@@ -225,7 +230,8 @@ def _concatenate_batch(args, dims, *, dimension):
     return concatenate([bdim_at_front(a, d, size) for a, d in zip(args, dims)], dimension + 1), 0
 
 
-concatenate_p.lower = 'concatenate'
+concatenate_p.lower = lambda ctx, *xs, dimension: ctx.op1(
+    'stablehlo.concatenate', list(xs), ctx.avals_in, ctx.avals_out[0], {'dimension': i64_attr(dimension)})
 
 
 # --- pad ---------------------------------------------------------------------------------------
@@ -307,7 +313,12 @@ def _pad_batch(args, dims, *, padding_config):
     return select_n(mask, broadcast_in_dim(v, padded.shape, (0,)), padded), 0
 
 
-pad_p.lower = 'pad'
+@pad_p.def_lower
+def _pad_lower(ctx, x, v, *, padding_config):
+    lo, hi, it = zip(*padding_config) if padding_config else ((), (), ())
+    return ctx.op1('stablehlo.pad', [x, v], ctx.avals_in, ctx.avals_out[0],
+                   {'edge_padding_low': i64_array(lo), 'edge_padding_high': i64_array(hi),
+                    'interior_padding': i64_array(it)})
 
 
 # --- slice -------------------------------------------------------------------------------------
@@ -356,7 +367,10 @@ def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
     return slice(x, (0,) + start_indices, (x.shape[0],) + limit_indices, (1,) + strides), 0
 
 
-slice_p.lower = 'slice'
+slice_p.lower = lambda ctx, x, *, start_indices, limit_indices, strides: ctx.op1(
+    'stablehlo.slice', [x], ctx.avals_in, ctx.avals_out[0],
+    {'start_indices': i64_array(start_indices), 'limit_indices': i64_array(limit_indices),
+     'strides': i64_array(strides)})
 
 
 # --- rev -----------------------------------------------------------------------------------------
@@ -389,7 +403,8 @@ def _rev_batch(args, dims, *, dimensions):
     return rev(x, tuple(d + 1 for d in dimensions)), 0
 
 
-rev_p.lower = 'reverse'
+rev_p.lower = lambda ctx, x, *, dimensions: ctx.op1(
+    'stablehlo.reverse', [x], ctx.avals_in, ctx.avals_out[0], {'dimensions': i64_array(dimensions)})
 
 
 # --- iota ------------------------------------------------------------------------------------------
@@ -416,7 +431,8 @@ def iota(dtype, shape, dimension=0):
 
 
 iota_p.jvp = lambda primals, tangents, **p: ((out := iota_p.bind(**p)), Zero(out.aval))
-iota_p.lower = 'iota'
+iota_p.lower = lambda ctx, *, dtype, shape, dimension: ctx.op1(
+    'stablehlo.iota', [], [], ctx.avals_out[0], {'iota_dimension': i64_attr(dimension)})
 
 __all__ = ['broadcast_in_dim', 'full', 'reshape', 'squeeze', 'expand_dims', 'transpose', 'concatenate', 'pad',
            'slice', 'rev', 'iota', 'instantiate']

@@ -1,0 +1,78 @@
+"""The one module that imports jaxlib: the PJRT client, compilation, transfers and execution.
+
+jaxlib's PJRT bindings are private API, so fn_dl pins one jaxlib version and
+checks it here; anything else makes `available()` False and jit falls back
+to the IR interpreter. Transfers use DLPack only (zero-copy on CPU), which
+works with jaxlib alone, without the jax package.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+JAXLIB_VERSION = '0.10.2'
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')  # XLA's C++ INFO logs are noise for users
+
+try:
+    import jaxlib
+    from jaxlib import _jax
+    from jaxlib import xla_client as _xc
+    _IMPORT_ERROR = None if jaxlib.__version__ == JAXLIB_VERSION else (
+        f"jaxlib {jaxlib.__version__} is installed, but fn_dl is built against jaxlib {JAXLIB_VERSION} "
+        f"(its PJRT API is private); install jaxlib=={JAXLIB_VERSION}")
+except ImportError as e:  # pragma: no cover - jaxlib is a dependency
+    _IMPORT_ERROR = f"jaxlib is not importable ({e}); install jaxlib=={JAXLIB_VERSION}"
+
+_client = None
+
+
+def available() -> bool:
+    return _IMPORT_ERROR is None
+
+
+def unavailable_reason() -> str | None:
+    return _IMPORT_ERROR
+
+
+def client():
+    global _client
+    if _client is None:
+        if _IMPORT_ERROR:
+            raise RuntimeError(_IMPORT_ERROR)
+        _client = _xc.make_cpu_client()
+    return _client
+
+
+def device():
+    return client().local_devices()[0]
+
+
+class CompileError(Exception):
+    """XLA rejected a module; the message says which op, and where the user's code created it."""
+
+
+def compile(module_text: str):  # noqa: A001
+    c = client()
+    try:
+        return c.compile_and_load(module_text, _xc.DeviceList((device(),)), _xc.CompileOptions())
+    except Exception as e:  # XlaRuntimeError: keep XLA's diagnosis, drop its MLIR dump
+        raise CompileError(str(e).split('\n<unknown>')[0]) from None
+
+
+def to_device(value: np.ndarray):
+    """A device buffer for a host array: zero-copy when the array is contiguous and writable."""
+    if not (value.flags.c_contiguous and value.flags.writeable and value.flags.aligned):
+        value = np.array(value, order='C', copy=True)
+    return _jax.dlpack_managed_tensor_to_buffer(value.__dlpack__(), device(), None)
+
+
+def to_host(buf) -> np.ndarray:
+    """A host array viewing a device buffer (zero-copy on CPU; read-only)."""
+    return np.from_dlpack(buf)
+
+
+def execute(executable, buffers):
+    """Run; returns the output buffers."""
+    return [o[0] for o in executable.execute_sharded(buffers).disassemble_into_single_device_arrays()]

@@ -1,0 +1,330 @@
+"""Lowering: an fn_dl Program to a StableHLO module, as MLIR text.
+
+Every operation is emitted in MLIR's generic form,
+`%r = "stablehlo.add"(%a, %b) {attrs} : (types) -> type`, which the parser
+accepts for every op and which keeps this emitter small. A primitive's
+`lower` attribute is either a StableHLO/CHLO op name (elementwise ops) or a
+rule `rule(ctx, *operands, **params) -> result name(s)`, where
+`ctx.avals_in` / `ctx.avals_out` describe the equation being lowered.
+Pure Python: no jaxlib import here (that lives in `_pjrt.py`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fn_dl.core import dtypes
+from fn_dl.core.aval import ShapedArray
+from fn_dl.core.ir import Literal, Program
+
+_ELEM = {
+    dtypes.bool_: 'i1', dtypes.int8: 'i8', dtypes.int16: 'i16', dtypes.int32: 'i32', dtypes.int64: 'i64',
+    dtypes.uint8: 'ui8', dtypes.uint16: 'ui16', dtypes.uint32: 'ui32', dtypes.uint64: 'ui64',
+    dtypes.float16: 'f16', dtypes.bfloat16: 'bf16', dtypes.float32: 'f32', dtypes.float64: 'f64',
+    dtypes.complex64: 'complex<f32>', dtypes.complex128: 'complex<f64>',
+}
+
+
+class LoweringError(Exception):
+    """A primitive could not be lowered; the message names it and the user's source line."""
+
+
+def elem_type(dtype) -> str:
+    return _ELEM[np.dtype(dtype)]
+
+
+def tensor_type(aval: ShapedArray) -> str:
+    dims = ''.join(f"{d}x" for d in aval.shape)
+    return f"tensor<{dims}{elem_type(aval.dtype)}>"
+
+
+def i64_array(values) -> str:
+    values = [int(v) for v in values]
+    return f"array<i64{': ' if values else ''}{', '.join(map(str, values))}>"
+
+
+def i64_attr(v) -> str:
+    return f"{int(v)} : i64"
+
+
+def dense(value: np.ndarray, aval: ShapedArray) -> str:
+    """A dense elements attribute holding exactly `value` (raw little-endian bytes, or bools)."""
+    value = np.ascontiguousarray(np.asarray(value, dtype=aval.dtype))
+    if aval.dtype == dtypes.bool_:
+        flat = value.reshape(-1)
+        if flat.size and (flat == flat[0]).all():
+            body = 'true' if flat[0] else 'false'
+        else:
+            body = np.array2string(value, separator=', ', threshold=np.inf).replace('True', 'true') \
+                .replace('False', 'false')
+        return f"dense<{body}> : {tensor_type(aval)}"
+    flat = value.reshape(-1)
+    if flat.size and (flat.view(np.uint8).reshape(flat.size, -1) == flat[:1].view(np.uint8)).all():
+        value = flat[:1]  # a splat: one element's bytes
+    return f'dense<"0x{value.astype(value.dtype.newbyteorder("<")).tobytes().hex().upper()}"> : {tensor_type(aval)}'
+
+
+class LoweringContext:
+    """Builds one function body: fresh SSA names, emitted lines, and helpers for rules."""
+
+    def __init__(self, module):
+        self.module = module
+        self.lines = []
+        self._count = 0
+        self.avals_in = self.avals_out = None
+        self.indent = '    '
+
+    def fresh(self, prefix='v') -> str:
+        self._count += 1
+        return f"%{prefix}{self.module.next_id()}"
+
+    def emit(self, line):
+        self.lines.append(self.indent + line)
+
+    def op(self, name, operands, in_avals, out_avals, attrs=None, regions=None):
+        """Emit one op in generic form; returns the result names (a list, one per result)."""
+        out_avals = list(out_avals)
+        res = self.fresh()
+        lhs = '' if not out_avals else (f"{res} = " if len(out_avals) == 1 else f"{res}:{len(out_avals)} = ")
+        attr_text = (' {' + ', '.join(f"{k} = {v}" for k, v in attrs.items()) + '}') if attrs else ''
+        region_text = (' (' + ', '.join(regions) + ')') if regions else ''
+        in_types = ', '.join(tensor_type(a) for a in in_avals)
+        out_types = ', '.join(tensor_type(a) for a in out_avals)
+        out_sig = f"({out_types})" if len(out_avals) != 1 else out_types
+        self.emit(f'{lhs}"{name}"({", ".join(operands)}){region_text}{attr_text} : ({in_types}) -> {out_sig}')
+        if len(out_avals) == 1:
+            return [res]
+        return [f"{res}#{i}" for i in range(len(out_avals))]
+
+    def op1(self, name, operands, in_avals, out_aval, attrs=None, regions=None) -> str:
+        return self.op(name, operands, in_avals, [out_aval], attrs, regions)[0]
+
+    def constant(self, value, aval: ShapedArray) -> str:
+        return self.op1('stablehlo.constant', [], [], aval, {'value': dense(value, aval)})
+
+    def splat(self, scalar, aval: ShapedArray) -> str:
+        return self.constant(np.full(aval.shape, scalar, dtype=aval.dtype), aval)
+
+    def region(self, arg_avals, out_avals, body):
+        """A region `^bb0(args): ... stablehlo.return`; body(ctx, arg_names) -> result names."""
+        sub = LoweringContext(self.module)
+        sub.indent = self.indent + '    '
+        names = [sub.fresh('a') for _ in arg_avals]
+        outs = body(sub, names)
+        sub.emit(f'"stablehlo.return"({", ".join(outs)}) : ({", ".join(tensor_type(a) for a in out_avals)}) -> ()')
+        head = ', '.join(f"{n}: {tensor_type(a)}" for n, a in zip(names, arg_avals))
+        return '{\n' + f"{self.indent}  ^bb0({head}):\n" + '\n'.join(sub.lines) + f"\n{self.indent}}}"
+
+    def program_region(self, program: Program):
+        """A region that runs `program` on its arguments."""
+        return self.region(program.in_avals, program.out_avals, lambda sub, names: sub.lower_program(program, names))
+
+    def lower_program(self, program: Program, args):
+        """Emit `program` inline on SSA values `args`; returns its output names."""
+        env = dict(zip(program.invars, args))
+        for v, c in zip(program.constvars, program.consts):
+            env[v] = self.module.constant_arg(self, c, v.aval)
+
+        def read(a):
+            if type(a) is Literal:
+                return self.constant(np.asarray(a.value), a.aval)
+            return env[a]
+
+        for eqn in program.eqns:
+            ins = [read(a) for a in eqn.invars]
+            self.avals_in = [a.aval for a in eqn.invars]
+            self.avals_out = [v.aval for v in eqn.outvars]
+            outs = lower_eqn(self, eqn, ins)
+            for v, o in zip(eqn.outvars, outs):
+                env[v] = o
+        return [read(v) for v in program.outvars]
+
+
+def lower_eqn(ctx, eqn, ins):
+    rule = eqn.prim.lower
+    try:
+        if isinstance(rule, str):
+            if rule.startswith(('stablehlo.', 'chlo.')):
+                return [ctx.op1(rule, ins, ctx.avals_in, ctx.avals_out[0])]
+            rule = GENERIC_RULES[rule]
+        if rule is None:
+            raise LoweringError(f"{eqn.prim.name} has no StableHLO lowering")
+        saved = ctx.avals_in, ctx.avals_out
+        out = rule(ctx, *ins, **eqn.params)
+        ctx.avals_in, ctx.avals_out = saved
+    except LoweringError:
+        raise
+    except Exception as e:
+        from fn_dl.core.aval import describe
+        raise LoweringError(f"lowering {eqn.prim.name} on {describe(ctx.avals_in)} failed: {e}") from e
+    return [out] if isinstance(out, str) else list(out)
+
+
+class Module:
+    """A StableHLO module with one public function `main`."""
+
+    def __init__(self):
+        self._id = 0
+        self.const_args = []  # (value, aval): captured arrays become extra arguments, not embedded data
+
+    def next_id(self):
+        self._id += 1
+        return self._id
+
+    def constant_arg(self, ctx, value, aval):
+        from fn_dl.core.array import Array
+        if isinstance(value, Array) and type(value) is Array and value.size <= 1:
+            return ctx.constant(np.asarray(value), aval)
+        raise LoweringError("a nested program captured a non-scalar constant; captured arrays must be closed "
+                            "over as operands before lowering")
+
+
+def host_dtype(dtype):
+    """The dtype a value crosses DLPack as: bfloat16 travels as its uint16 bits."""
+    return np.dtype(np.uint16) if np.dtype(dtype) == dtypes.bfloat16 else np.dtype(dtype)
+
+
+def lower_module(program: Program, name='main') -> str:
+    """The StableHLO module text of a closed program (no constvars: consts are leading inputs).
+
+    bfloat16 inputs and outputs cross the function boundary as ui16 bits
+    (DLPack has no bfloat16) and are bitcast inside.
+    """
+    module = Module()
+    ctx = LoweringContext(module)
+    params, args = [], []
+    for i, v in enumerate(program.invars):
+        host = v.aval.update(dtype=host_dtype(v.aval.dtype))
+        params.append(f"%arg{i}: {tensor_type(host)}")
+        args.append(f"%arg{i}" if host.dtype == v.aval.dtype else
+                    ctx.op1('stablehlo.bitcast_convert', [f"%arg{i}"], [host], v.aval))
+    outs = ctx.lower_program(program, args)
+    out_avals = []
+    for k, a in enumerate(program.out_avals):
+        host = a.update(dtype=host_dtype(a.dtype))
+        if host.dtype != a.dtype:
+            outs[k] = ctx.op1('stablehlo.bitcast_convert', [outs[k]], [a], host)
+        out_avals.append(host)
+    body = '\n'.join(ctx.lines)
+    types = ', '.join(tensor_type(a) for a in out_avals)
+    return (f"module @{_sanitize(name)} {{\n  func.func public @main({', '.join(params)}) -> ({types}) {{\n{body}\n"
+            f'    "func.return"({", ".join(outs)}) : ({types}) -> ()\n  }}\n}}\n')
+
+
+def _sanitize(name):
+    out = ''.join(c if c.isalnum() or c == '_' else '_' for c in name)
+    return out if out and not out[0].isdigit() else 'jit_' + out
+
+
+# --- generic rules named by string in the primitives' `lower` attribute -----------------------------
+
+def _compare_type(dtype):
+    if dtypes.is_inexact(dtype):
+        return 'FLOAT'
+    if dtypes.is_unsigned(dtype) or dtypes.is_bool(dtype):
+        return 'UNSIGNED'
+    return 'SIGNED'
+
+
+def _compare(direction):
+    def rule(ctx, x, y, **params):
+        attrs = {'comparison_direction': f"#stablehlo<comparison_direction {direction}>",
+                 'compare_type': f"#stablehlo<comparison_type {_compare_type(ctx.avals_in[0].dtype)}>"}
+        return ctx.op1('stablehlo.compare', [x, y], ctx.avals_in, ctx.avals_out[0], attrs)
+    return rule
+
+
+def compare(ctx, direction, x, y, aval):
+    attrs = {'comparison_direction': f"#stablehlo<comparison_direction {direction}>",
+             'compare_type': f"#stablehlo<comparison_type {_compare_type(aval.dtype)}>"}
+    return ctx.op1('stablehlo.compare', [x, y], [aval, aval], aval.update(dtype=dtypes.bool_, weak_type=False),
+                   attrs)
+
+
+def select(ctx, pred, on_true, on_false, aval, pred_aval):
+    return ctx.op1('stablehlo.select', [pred, on_true, on_false], [pred_aval, aval, aval], aval)
+
+
+def _integer_pow(ctx, x, *, y):
+    aval = ctx.avals_in[0]
+    if y == 0:
+        return ctx.splat(1, aval)
+    acc, base, n = None, x, abs(y)
+    while n:  # binary exponentiation: O(log y) multiplies
+        if n & 1:
+            acc = base if acc is None else ctx.op1('stablehlo.multiply', [acc, base], [aval, aval], aval)
+        n >>= 1
+        if n:
+            base = ctx.op1('stablehlo.multiply', [base, base], [aval, aval], aval)
+    if y < 0:
+        acc = ctx.op1('stablehlo.divide', [ctx.splat(1, aval), acc], [aval, aval], aval)
+    return acc
+
+
+def _exp2(ctx, x):
+    aval = ctx.avals_in[0]
+    scaled = ctx.op1('stablehlo.multiply', [x, ctx.splat(np.log(2), aval)], [aval, aval], aval)
+    return ctx.op1('stablehlo.exponential', [scaled], [aval], aval)
+
+
+def _trunc(ctx, x):
+    aval = ctx.avals_in[0]
+    fl = ctx.op1('stablehlo.floor', [x], [aval], aval)
+    ce = ctx.op1('stablehlo.ceil', [x], [aval], aval)
+    neg = compare(ctx, 'LT', x, ctx.splat(0, aval), aval)
+    return select(ctx, neg, ce, fl, aval, aval.update(dtype=dtypes.bool_))
+
+
+def _conj(ctx, x):
+    aval = ctx.avals_in[0]
+    r_aval = aval.update(dtype=dtypes.to_real(aval.dtype))
+    re = ctx.op1('stablehlo.real', [x], [aval], r_aval)
+    im = ctx.op1('stablehlo.imag', [x], [aval], r_aval)
+    nim = ctx.op1('stablehlo.negate', [im], [r_aval], r_aval)
+    return ctx.op1('stablehlo.complex', [re, nim], [r_aval, r_aval], aval)
+
+
+def _polygamma(ctx, x, *, n):
+    aval = ctx.avals_in[0]
+    return ctx.op1('chlo.polygamma', [ctx.splat(n, aval), x], [aval, aval], aval)
+
+
+def _identity(ctx, x, **params):
+    return x
+
+
+def _convert(ctx, x, *, new_dtype, weak_type=False):
+    a_in, a_out = ctx.avals_in[0], ctx.avals_out[0]
+    if dtypes.is_complex(a_in.dtype) and not dtypes.is_complex(new_dtype):
+        real = a_in.update(dtype=dtypes.to_real(a_in.dtype))
+        x = ctx.op1('stablehlo.real', [x], [a_in], real)
+        a_in = real
+    if new_dtype == dtypes.bool_ and a_in.dtype != dtypes.bool_:
+        return compare(ctx, 'NE', x, ctx.splat(0, a_in), a_in)
+    return ctx.op1('stablehlo.convert', [x], [a_in], a_out)
+
+
+def _select_n(ctx, which, *cases):
+    w_aval, c_aval = ctx.avals_in[0], ctx.avals_in[1]
+    if len(cases) == 1:
+        return cases[0]
+    if w_aval.dtype == dtypes.bool_:
+        return select(ctx, which, cases[1], cases[0], c_aval, w_aval)
+    out = cases[0]
+    for i in range(1, len(cases)):
+        hit = compare(ctx, 'EQ', which, ctx.splat(i, w_aval), w_aval)
+        out = select(ctx, hit, cases[i], out, c_aval, w_aval.update(dtype=dtypes.bool_))
+    return out
+
+
+GENERIC_RULES = {
+    'EQ': _compare('EQ'), 'NE': _compare('NE'), 'LT': _compare('LT'), 'LE': _compare('LE'),
+    'GT': _compare('GT'), 'GE': _compare('GE'),
+    'integer_pow': _integer_pow, 'exp2': _exp2, 'trunc': _trunc, 'conj': _conj, 'polygamma': _polygamma,
+    'identity': _identity, 'convert': _convert, 'select_n': _select_n,
+}
+
+
+def register_generic(name, rule):
+    """Add a named rule that primitives can refer to with `prim.lower = name`."""
+    GENERIC_RULES[name] = rule
+    return rule

@@ -1,0 +1,356 @@
+"""jit: trace a function to a Program, lower it to StableHLO, compile it with XLA, cache it.
+
+A call looks up (argument structure, shapes, dtypes, weak types, static
+arguments) in the function's cache; a hit runs the executable directly on
+device buffers. Under another transform, the call binds the `jit` primitive
+with the traced program, whose rules (JVP, transpose, batching) derive new
+programs, each cached on its parent and compiled once.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import time
+
+import numpy as np
+
+from fn_dl import config
+from fn_dl import tree as _tree
+from fn_dl.core import dtypes
+from fn_dl.core.array import Array, Tracer
+from fn_dl.core.aval import ShapedArray
+from fn_dl.core.ir import Program, eval_program
+from fn_dl.core.primitive import Primitive
+from fn_dl.core.staging import close_over
+from fn_dl.core.trace import set_trace, state
+
+logger = logging.getLogger('fn_dl.jit')
+
+# --- the jit primitive ------------------------------------------------------------------------
+
+jit_p = Primitive('jit', multiple_results=True)
+
+
+def _executable(program: Program, name):
+    """The compiled executable of a closed program, or an interpreter when XLA is unavailable."""
+    exe = program.cache.get('exe')
+    if exe is None:
+        exe = program.cache['exe'] = Executable(program, name)
+    return exe
+
+
+@jit_p.def_impl
+def _jit_impl(xp, *vals, program, name):
+    return [o._value for o in _executable(program, name)([Array(v) for v in vals])]
+
+
+jit_p.abstract_eval = lambda *avals, program, name: program.out_avals
+
+
+def _derived(program, key, make):
+    out = program.cache.get(key)
+    if out is None:
+        out = program.cache[key] = make()
+    return out
+
+
+@jit_p.def_jvp
+def _jit_jvp(primals, tangents, *, program, name):
+    from fn_dl.core.ad_util import Zero
+    from fn_dl.transforms.ad import instantiate, linearize_program
+    nz = tuple(type(t) is not Zero for t in tangents)
+    primal_prog, tangent_prog, n_res, nz_out = _derived(program, ('linearize', nz),
+                                                        lambda: linearize_program(program, list(nz)))
+    n_out = len(program.outvars)
+    outs = jit_p.bind(*primals, program=primal_prog, name=name)
+    res = outs[n_out:]
+    t_out = jit_p.bind(*res, *[t for t in tangents if type(t) is not Zero], program=tangent_prog,
+                       name=f'jvp_{name}')
+    return outs[:n_out], [t if on else Zero(t.aval) for t, on in zip(t_out, nz_out)]
+
+
+@jit_p.def_transpose
+def _jit_transpose(cts, *args, program, name):
+    from fn_dl.core.ad_util import is_undefined
+    from fn_dl.transforms.ad import instantiate, transpose_program
+    linear = tuple(is_undefined(a) for a in args)
+    tprog = _derived(program, ('transpose', linear), lambda: transpose_program(program, list(linear)))
+    known = [a for a in args if not is_undefined(a)]
+    ct_in = iter(jit_p.bind(*known, *[instantiate(c) for c in cts], program=tprog, name=f'transpose_{name}'))
+    return [next(ct_in) if lin else None for lin in linear]
+
+
+@jit_p.def_batch
+def _jit_batch(args, dims, *, program, name):
+    from fn_dl.transforms.batching import batch_program
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    prog_b, out_dims = _derived(program, ('batch', tuple(dims), size),
+                                lambda: batch_program(program, list(dims), size))
+    return jit_p.bind(*args, program=prog_b, name=f'vmap_{name}'), out_dims
+
+
+jit_p.lower = lambda ctx, *args, program, name: ctx.lower_program(program, list(args))  # nested jit: inline
+
+
+# --- compiled executables ------------------------------------------------------------------------
+
+class Executable:
+    """A closed program compiled by XLA (or interpreted when XLA is unavailable or asked off)."""
+
+    def __init__(self, program: Program, name, backend=None):
+        from fn_dl.backends.xla import _pjrt
+        from fn_dl.backends.xla.lowering import host_dtype, lower_module
+        self.program, self.name = program, name
+        self.out_avals = program.out_avals
+        self.interpret = backend == 'interpreter' or not _pjrt.available()
+        if self.interpret:
+            return
+        start = time.perf_counter()
+        self.text = lower_module(program, name)
+        try:
+            self.exe = _pjrt.compile(self.text)
+        except _pjrt.CompileError as e:
+            raise _pjrt.CompileError(f"XLA could not compile jitted function {name}: {e}") from None
+        if config.log_compiles:
+            logger.warning("compiled %s in %.3f s", name, time.perf_counter() - start)
+        self.in_host = [host_dtype(v.aval.dtype) for v in program.invars]
+        self.out_bf16 = [a.dtype == dtypes.bfloat16 for a in self.out_avals]
+        self._pjrt = _pjrt
+
+    def __call__(self, args):
+        if self.interpret:
+            with set_trace(None):
+                return eval_program(self.program, args)
+        pj = self._pjrt
+        bufs = [_buffer(a, h, pj) for a, h in zip(args, self.in_host)]
+        outs = pj.execute(self.exe, bufs)
+        results = []
+        for buf, bf in zip(outs, self.out_bf16):
+            host = pj.to_host(buf)
+            arr = Array(host.view(dtypes.bfloat16) if bf else host)
+            arr._buf = buf  # the next jitted call takes it as is: no transfer
+            results.append(arr)
+        return results
+
+
+def _buffer(a, host_dt, pj):
+    try:
+        return a._buf
+    except AttributeError:
+        pass
+    v = np.asarray(a._host())
+    buf = pj.to_device(v.view(host_dt) if v.dtype != host_dt else v)
+    a._buf = buf  # reused if this array is passed again (parameters across steps)
+    return buf
+
+
+# --- the user-facing transform --------------------------------------------------------------------
+
+class Lowered:
+    """The result of `jitted.lower(*args)`: the StableHLO text, and compile()."""
+
+    def __init__(self, program, name):
+        self.program, self.name = program, name
+
+    def as_text(self):
+        from fn_dl.backends.xla.lowering import lower_module
+        return lower_module(self.program, self.name)
+
+    def compile(self):
+        return _executable(self.program, self.name)
+
+
+def _leaf_key(x):
+    if type(x) is Array:
+        v = x._value
+        return v.shape, v.dtype
+    if isinstance(x, Tracer):
+        a = x.aval
+        return a.shape, a.dtype, a.weak_type
+    if isinstance(x, (bool, int, float, complex)):
+        return type(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.shape(x), x.dtype
+    raise TypeError(f"jit: arguments must be arrays, Python numbers or pytrees of them, got {type(x).__name__}; "
+                    f"mark non-array arguments static with static_argnums/static_argnames")
+
+
+def _check_hashable(what, value):
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"jit: static argument {what} of type {type(value).__name__} is not hashable; static "
+                        f"arguments key the compilation cache (use a tuple instead of a list, or pass arrays as "
+                        f"dynamic arguments)") from None
+
+
+class _Entry:
+    """One traced signature: its program, captured values and (once run) its executable."""
+    __slots__ = ('program', 'consts', 'out_tree', 'executable', 'name')
+
+    def __init__(self, program, consts, out_tree, name):
+        self.program, self.consts, self.out_tree, self.name = program, consts, out_tree, name
+        self.executable = None
+
+
+class Jitted:
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(), backend=None):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+        self.backend = backend
+        self._cache = {}
+        try:
+            self._signature = inspect.signature(fun)
+        except (TypeError, ValueError):
+            self._signature = None
+
+    def _cache_size(self):
+        return len(self._cache)
+
+    def _split(self, args, kwargs):
+        n = len(args)
+        static = tuple((i, args[i]) for i in self.static_argnums if -n <= i < n)
+        for i, v in static:
+            _check_hashable(f"{i}", v)
+        static_idx = {i % n for i, _ in static}
+        dyn = tuple(a for i, a in enumerate(args) if i not in static_idx)
+        skw = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
+        for k, v in skw:
+            _check_hashable(repr(k), v)
+        dkw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return static, static_idx, dyn, skw, dkw
+
+    def _entry(self, args, kwargs):
+        static, static_idx, dyn, skw, dkw = self._split(args, kwargs)
+        leaves, treedef = _tree.flatten((dyn, dkw))
+        key = (treedef, tuple(map(_leaf_key, leaves)), static, skw)
+        entry = self._cache.get(key)
+        if entry is None:
+            if config.explain_cache_misses and self._cache:
+                logger.warning("jit(%s): cache miss: %s", self.__name__, _explain(key, list(self._cache)))
+            entry = self._trace(args, static_idx, skw, leaves, treedef)
+            # a program that captured another transform's tracers is valid only inside that transform
+            if not any(isinstance(c, Tracer) for c in entry.consts):
+                self._cache[key] = entry
+        return entry, leaves
+
+    def _trace(self, args, static_idx, skw, leaves, treedef):
+        from fn_dl.numpy import asarray
+        in_avals = []
+        for x in leaves:
+            if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+                in_avals.append(ShapedArray((), dtypes.python_scalar_dtype(x), True))  # weakly typed
+            else:
+                in_avals.append(x.aval if isinstance(x, Array) else
+                                ShapedArray(np.shape(x), dtypes.canonicalize(x.dtype)))
+        box = {}
+        n = len(args)
+
+        def flat_fun(*tracers):
+            d, dk = _tree.unflatten(treedef, list(tracers))
+            it = iter(d)
+            full = [args[i] if i in static_idx else next(it) for i in range(n)]
+            out = self.fun(*full, **dict(skw), **dk)
+            o_leaves, box['tree'] = _tree.flatten(out)
+            return [asarray(o) for o in o_leaves]
+
+        name = getattr(self.fun, '__name__', 'fun')
+        program, consts = close_over(flat_fun, in_avals, parent=state.trace, name=f'jit({name})')
+        return _Entry(simplify(program), consts, box['tree'], name)
+
+    def __call__(self, *args, **kwargs):
+        entry, leaves = self._entry(args, kwargs)
+        if state.trace is None:
+            if entry.executable is None:
+                entry.executable = _executable(entry.program, entry.name) if self.backend is None else \
+                    Executable(entry.program, entry.name, self.backend)
+            outs = entry.executable(entry.consts + leaves_as_arrays(leaves))
+        else:
+            outs = jit_p.bind(*entry.consts, *leaves_as_arrays(leaves), program=entry.program, name=entry.name)
+        return _tree.unflatten(entry.out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        entry, _ = self._entry(args, kwargs)
+        return Lowered(entry.program, entry.name)
+
+
+def leaves_as_arrays(leaves):
+    from fn_dl.numpy import asarray
+    return [x if isinstance(x, Array) else asarray(x) for x in leaves]
+
+
+
+def _explain(key, old_keys):
+    treedef, sig, static, skw = key
+    for ot, osig, ost, oskw in old_keys:
+        if ot != treedef:
+            return f"the argument structure changed: {ot} -> {treedef}"
+        if ost != static or oskw != skw:
+            return f"static arguments changed: {ost + oskw} -> {static + skw}"
+        diffs = [f"leaf {i}: {a} -> {b}" for i, (a, b) in enumerate(zip(osig, sig)) if a != b]
+        if diffs:
+            return "argument shapes/dtypes changed: " + '; '.join(diffs)
+    return "new signature"
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), backend=None):
+    """Compile `fun` with XLA: traced once per argument signature, then run from the cache.
+
+    backend='interpreter' runs the traced program on NumPy instead (for debugging).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> f = fd.jit(lambda x, y: fnp.sin(x) * y + 1.0)
+    >>> f(fnp.zeros(3), 2.0).tolist()
+    [1.0, 1.0, 1.0]
+    >>> 'stablehlo.sine' in f.lower(fnp.zeros(3), 2.0).as_text()
+    True
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums, backend=backend)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
+
+
+def make_ir(fun, static_argnums=()):
+    """A function returning the traced Program of fun on the given arguments (printable).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> print(fd.make_ir(lambda x: fnp.exp(x) * 2.0)(fnp.ones(3)))
+    { lambda a:float32[3] .
+      b:float32[3] = exp a
+      c:float32[3] = broadcast_in_dim[shape=(3,), broadcast_dimensions=()] 2.0
+      d:float32[3] = mul b c
+      in (d) }
+    """
+    jitted = Jitted(fun, static_argnums)
+
+    @functools.wraps(fun)
+    def ir(*args, **kwargs):
+        entry, _ = jitted._entry(args, kwargs)
+        return entry.program
+    return ir
+
+
+# --- simplification --------------------------------------------------------------------------------
+
+def simplify(program: Program) -> Program:
+    """Dead-code elimination (primitives are pure) before lowering."""
+    live = {v for v in program.outvars if not _is_literal(v)}
+    kept = []
+    for eqn in reversed(program.eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(v for v in eqn.invars if not _is_literal(v))
+    kept.reverse()
+    return Program(program.invars, program.outvars, kept, program.constvars, program.consts)
+
+
+def _is_literal(v):
+    from fn_dl.core.ir import Literal
+    return type(v) is Literal
+
+
