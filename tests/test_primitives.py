@@ -181,3 +181,15 @@ def test_vmap_matches_loop(name, c):
         ref = fn(*map(fnp.asarray, b))
         np.testing.assert_allclose(np.asarray(fd.tree.leaves(out)[0][i], dtype=np.float64),
                                    np.asarray(fd.tree.leaves(ref)[0], dtype=np.float64), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('name,c', list(_params()))
+def test_jit_matches_eager(name, c):
+    fn, make, _ = c
+    args = [fnp.asarray(a) for a in make()]
+    eager = fd.tree.leaves(fn(*args))
+    jitted = fd.tree.leaves(fd.jit(fn)(*args))
+    for e, j in zip(eager, jitted):
+        assert e.dtype == j.dtype and e.shape == j.shape
+        np.testing.assert_allclose(np.asarray(j, dtype=np.float64), np.asarray(e, dtype=np.float64),
+                                   rtol=1e-6, atol=1e-12)
