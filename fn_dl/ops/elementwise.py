@@ -326,18 +326,14 @@ population_count_p = elementwise('population_count', lambda xp, x: xp.bitwise_co
 def _bits(xp, x, signed):
     """Reinterpret integers as (un)signed of the same width, for shifts with XLA's semantics."""
     target = np.dtype(('i' if signed else 'u') + str(x.dtype.itemsize))
-    return xp.asarray(x).view(target)
+    return x if x.dtype == target else xp.asarray(x).view(target)
 
 
 def _shift_impl(op, signed):
+    # NumPy already gives XLA's results for shift amounts >= the bit width (0, or the sign fill);
+    # the amount is read as unsigned, as XLA does, and the value as signed only for arithmetic shifts
     def impl(xp, x, y):
-        nbits = x.dtype.itemsize * 8
-        xs, ys = _bits(xp, x, signed), _bits(xp, y, False)
-        big = ys >= nbits  # XLA: shifting by >= the bit width gives 0 (or the sign fill)
-        clipped = xp.minimum(ys, nbits - 1).astype(xs.dtype)
-        out = op(xs, clipped)
-        fill = (xs >> (nbits - 1)) if (signed and op is np.right_shift) else xp.zeros_like(xs)
-        out = xp.where(big, fill, out)
+        out = op(_bits(xp, x, signed), _bits(xp, y, False).astype(_bits(xp, x, signed).dtype, copy=False))
         return xp.asarray(out).view(x.dtype)
     return impl
 
