@@ -10,7 +10,8 @@ import warnings as _warnings
 
 from fn_dl import ops as _ops  # noqa: F401  (registers the primitives)
 from fn_dl import numpy  # noqa: F401
-from fn_dl import config, lax, tree  # noqa: F401
+from fn_dl import config, lax, random, tree  # noqa: F401
+from fn_dl import nn  # noqa: F401,E402
 from fn_dl.backends import device_put, devices  # noqa: F401
 from fn_dl.core.array import Array  # noqa: F401
 from fn_dl.core.trace import ConcretizationError, UnexpectedTracerError  # noqa: F401

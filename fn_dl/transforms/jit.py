@@ -168,6 +168,8 @@ def _leaf_key(x):
     if isinstance(x, Tracer):
         a = x.aval
         return a.shape, a.dtype, a.weak_type
+    if isinstance(x, Array):  # a Parameter
+        return x.shape, x.dtype
     if isinstance(x, (bool, int, float, complex)):
         return type(x)
     if isinstance(x, (np.ndarray, np.generic)):
