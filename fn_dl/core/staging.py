@@ -34,9 +34,37 @@ class StagingTrace(Trace):
         self.eqns = []
         self._const_ids = {}  # id(value) -> Var, so a captured array is one input
         self.constvars, self.consts = [], []
+        self.arg_names = {}  # input Var -> how the user passed it, for error messages
 
     def __repr__(self):
         return self.name
+
+    def concretization_error(self, tracer):
+        from fn_dl.core.trace import ConcretizationError
+        deps = [self.arg_names[v] for v in self._inputs_of(tracer.var) if v in self.arg_names]
+        origin = (f"argument {deps[0]}" if deps == [self.arg_names.get(tracer.var)] else
+                  f"a value computed from argument{'s' if len(deps) > 1 else ''} {', '.join(deps)}" if deps else
+                  "a traced value")
+        return ConcretizationError(
+            f"{self.name}: {origin} ({tracer.aval.str_short()}) is abstract while tracing, so it cannot be used "
+            f"as a Python bool, int or index. Mark the argument static (static_argnums= / static_argnames=) if "
+            f"its value should select the program, or use fd.lax.cond / fd.lax.fori_loop / fnp.where to keep "
+            f"the choice inside the program.")
+
+    def _inputs_of(self, var):
+        """The input vars `var` depends on (walks the recorded equations backwards; for errors only)."""
+        producer = {o: e for e in self.eqns for o in e.outvars}
+        seen, stack, inputs = set(), [var], []
+        while stack:
+            v = stack.pop()
+            if v in seen or type(v) is Literal:
+                continue
+            seen.add(v)
+            if v in producer:
+                stack.extend(producer[v].invars)
+            else:
+                inputs.append(v)
+        return inputs
 
     def new_arg(self, aval: ShapedArray) -> StagingTracer:
         return StagingTracer(self, Var(aval))
@@ -75,15 +103,17 @@ class StagingTrace(Trace):
         return Program(invars, outvars, self.eqns, self.constvars, self.consts)
 
 
-def stage(fun, in_avals, parent=None, name='staging'):
+def stage(fun, in_avals, parent=None, name='staging', arg_names=None):
     """Trace `fun` (taking and returning flat lists of arrays) into a Program.
 
     `parent` is the trace that will see the captured values; by default the
-    current one.
+    current one. `arg_names` label the inputs in error messages.
     """
     parent = state.trace if parent is None else parent
     trace = StagingTrace(parent, partial=False, name=name)
     args = [trace.new_arg(a) for a in in_avals]
+    if arg_names:
+        trace.arg_names = {t.var: n for t, n in zip(args, arg_names)}
     with set_trace(trace):
         try:
             outs = fun(*args)
@@ -92,13 +122,13 @@ def stage(fun, in_avals, parent=None, name='staging'):
     return trace.to_program(args, outs)
 
 
-def close_over(fun, in_avals, parent=None, name='staging'):
+def close_over(fun, in_avals, parent=None, name='staging', arg_names=None):
     """Stage `fun` and turn its captured values into leading inputs (closure conversion).
 
     Returns (program, consts): program takes (*consts, *args) and has no
     constvars, so a primitive that carries it (cond, scan, ...) receives the
     captured values as ordinary operands, which every transform then sees.
     """
-    prog = stage(fun, in_avals, parent, name)
+    prog = stage(fun, in_avals, parent, name, arg_names)
     closed = Program(prog.constvars + prog.invars, prog.outvars, prog.eqns)
     return closed, list(prog.consts)

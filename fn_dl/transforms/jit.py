@@ -261,8 +261,20 @@ class Jitted:
             return [asarray(o) for o in o_leaves]
 
         name = getattr(self.fun, '__name__', 'fun')
-        program, consts = close_over(flat_fun, in_avals, parent=state.trace, name=f'jit({name})')
+        program, consts = close_over(flat_fun, in_avals, parent=state.trace, name=f'jit({name})',
+                                     arg_names=self._leaf_names(args, static_idx, treedef, len(leaves)))
         return _Entry(simplify(program), consts, box['tree'], name)
+
+    def _leaf_names(self, args, static_idx, treedef, n_leaves):
+        """Names of the flattened arguments ('x', 'params['w']', ...) for error messages."""
+        params = list(self._signature.parameters) if self._signature else []
+        names = [params[i] if i < len(params) else f"#{i}" for i in range(len(args)) if i not in static_idx]
+        dyn, dkw = _tree.unflatten(treedef, list(range(n_leaves)))
+        out = [''] * n_leaves
+        for name, sub in list(zip(names, dyn)) + list(dkw.items()):
+            for path, i in _tree.leaves_with_path(sub):
+                out[i] = repr(name) + ''.join(f"[{p!r}]" for p in path)
+        return out
 
     def __call__(self, *args, **kwargs):
         entry, leaves = self._entry(args, kwargs)

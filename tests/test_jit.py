@@ -1,0 +1,127 @@
+"""jit: caching, static arguments, composition with grad/vmap, the IR and StableHLO text, errors."""
+import logging
+
+import numpy as np
+import pytest
+
+import fn_dl as fd
+import fn_dl.numpy as fnp
+from fn_dl import nn
+
+rng = np.random.default_rng(4)
+
+
+def test_cache_hits_do_not_retrace():
+    traces = []
+
+    @fd.jit
+    def f(x, y):
+        traces.append(1)
+        return fnp.sin(x) * y
+
+    x = fnp.ones(3)
+    for _ in range(3):
+        f(x, 2.0)
+    assert len(traces) == 1 and f._cache_size() == 1
+    f(fnp.ones(4), 2.0)          # new shape
+    f(x, fnp.asarray(2.0))       # strong float32 array instead of a weak Python float
+    f(x.astype('float64'), 2.0)  # new dtype
+    assert len(traces) == 4 and f._cache_size() == 4
+
+
+def test_weak_python_scalars_keep_array_dtype():
+    out = fd.jit(lambda x, s: x * s)(fnp.ones(2, dtype='float16'), 3.0)
+    assert out.dtype == np.float16
+
+
+def test_static_args_and_errors():
+    f = fd.jit(lambda x, n, mode='a': x * n if mode == 'a' else x - n, static_argnums=1, static_argnames='mode')
+    assert f(fnp.ones(2), 3).tolist() == [3.0, 3.0]
+    assert f(fnp.ones(2), 3, mode='b').tolist() == [-2.0, -2.0]
+    assert f._cache_size() == 2
+    with pytest.raises(TypeError, match="static argument 1 of type list is not hashable"):
+        f(fnp.ones(2), [1, 2])
+
+    @fd.jit
+    def g(x, n):
+        return x * n if n > 0 else x
+    with pytest.raises(fd.ConcretizationError, match="argument 'n'.*static_argnums"):
+        g(fnp.ones(2), 3)
+
+
+def test_matches_eager_on_a_program_with_everything():
+    x = fnp.asarray(rng.standard_normal((4, 3)).astype(np.float32))
+
+    def f(x):
+        y = fnp.tanh(x @ x.T) + fnp.max(x, axis=1, keepdims=True)
+        z = fd.lax.scan(lambda c, r: (c + r, c * r), fnp.zeros(3), x)[1]
+        return fnp.sum(y) + fnp.sum(z) + fd.lax.cond(x[0, 0] > 0, lambda v: v.sum(), lambda v: -v.sum(), x)
+    np.testing.assert_allclose(np.asarray(fd.jit(f)(x)), np.asarray(f(x)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(fd.jit(fd.grad(f))(x)), np.asarray(fd.grad(f)(x)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(fd.grad(fd.jit(f))(x)), np.asarray(fd.grad(f)(x)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(fd.vmap(fd.jit(f))(fnp.stack([x, 2 * x]))),
+                               [float(f(x)), float(f(2 * x))], rtol=1e-5)
+
+
+def test_nested_jit_and_jit_under_transforms_compile_once():
+    inner = fd.jit(lambda v: fnp.exp(v) * 2.0)
+    outer = fd.jit(lambda v: inner(v) + 1.0)
+    x = fnp.asarray([0.0, 1.0])
+    np.testing.assert_allclose(np.asarray(outer(x)), 2 * np.exp([0.0, 1.0]) + 1, rtol=1e-6)
+    g = fd.grad(lambda v: fnp.sum(inner(v)))
+    for _ in range(3):
+        np.testing.assert_allclose(np.asarray(g(x)), 2 * np.exp([0.0, 1.0]), rtol=1e-6)
+    prog = inner._cache[next(iter(inner._cache))].program
+    # the JVP and transpose programs are derived once and cached on the traced program
+    assert any(k[0] == 'linearize' for k in prog.cache if isinstance(k, tuple))
+
+
+def test_make_ir_and_stablehlo_text():
+    f = lambda x: fnp.sum(fnp.exp(x) * 2.0)  # noqa: E731
+    ir = fd.make_ir(f)(fnp.ones((2, 3)))
+    text = str(ir)
+    assert 'exp' in text and 'reduce_sum' in text and 'float32[2,3]' in text
+    hlo = fd.jit(f).lower(fnp.ones((2, 3))).as_text()
+    assert 'stablehlo.exponential' in hlo and 'stablehlo.reduce' in hlo and 'tensor<2x3xf32>' in hlo
+
+
+def test_interpreter_backend_agrees():
+    f = lambda x: fnp.cumsum(x) if hasattr(fnp, 'cumsum') else x * 2  # noqa: E731
+    x = fnp.asarray([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(np.asarray(fd.jit(f, backend='interpreter')(x)), np.asarray(fd.jit(f)(x)))
+
+
+def test_explain_cache_misses_and_log_compiles(caplog):
+    f = fd.jit(lambda x: x + 1)
+    fd.config.explain_cache_misses = fd.config.log_compiles = True
+    try:
+        with caplog.at_level(logging.WARNING, logger='fn_dl.jit'):
+            f(fnp.ones(2))
+            f(fnp.ones(3))
+    finally:
+        fd.config.explain_cache_misses = fd.config.log_compiles = False
+    assert any('leaf 0' in r.message and '(2,)' in r.message and '(3,)' in r.message for r in caplog.records)
+    assert any('compiled' in r.message for r in caplog.records)
+
+
+def test_canonical_training_step_and_outputs_stay_on_device():
+    fd.random.seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Linear(8, 1))
+    params = nn.params(model)
+    X = fnp.asarray(rng.standard_normal((32, 5)).astype(np.float32))
+    Y = X @ fnp.ones((5, 1))
+
+    @fd.jit
+    def step(params, xb, yb):
+        def loss_fn(p):
+            return fnp.mean((nn.functional_call(model, p, xb) - yb) ** 2)
+        loss, grads = fd.value_and_grad(loss_fn)(params)
+        return fd.tree.map(lambda p, g: p - 0.05 * g, params, grads), loss
+
+    losses = []
+    for _ in range(20):
+        params, loss = step(params, X, Y)
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0] and step._cache_size() == 1
+    # jit outputs keep their device buffers, so feeding them back transfers nothing
+    assert all(hasattr(p, '_buf') for p in params.values())
