@@ -129,9 +129,19 @@ case('custom_vjp_call', lambda x: _cv(x), lambda: (f64(3),), 'rev')
 case('custom_lin', lambda x: _cv(x) * 2.0, lambda: (f64(3),), 'rev')
 case('remat', fd.checkpoint(lambda x: fnp.sin(fnp.sin(x))), lambda: (f64(3),))
 case('remat_lin', fd.checkpoint(lambda x: fnp.exp(fnp.sin(x))), lambda: (f64(3),))
+case('jit', fd.jit(lambda x, y: fnp.sin(x) * y + x ** 2), lambda: (f64(3), f64(3)))
 
-# primitives whose rules are exercised by other test files (name -> where)
-ELSEWHERE = {}
+# primitives whose rules (derivatives to order 2, vmap, jit) are tested family by family elsewhere
+ELSEWHERE = {
+    **dict.fromkeys(['gather', 'scatter', 'scatter_add', 'scatter_mul', 'scatter_min', 'scatter_max',
+                     'dynamic_slice', 'dynamic_update_slice'], 'tests/test_indexing.py, tests/test_indexing_jit.py'),
+    **dict.fromkeys(['sort', 'top_k'], 'tests/test_sorting.py'),
+    **dict.fromkeys(['cumsum', 'cumprod', 'cummax', 'cummin', 'cumlogsumexp'], 'tests/test_statistics.py'),
+    **dict.fromkeys(['conv_general_dilated', 'reduce_window_sum', 'reduce_window_max', 'reduce_window_min',
+                     'select_and_gather_add', 'select_and_scatter_add'], 'tests/test_conv.py'),
+    **dict.fromkeys(['cholesky', 'triangular_solve', 'lu', 'qr', 'eigh', 'svd'], 'tests/test_linalg.py'),
+    'fft': 'tests/test_fft.py',
+}
 
 
 def _params():

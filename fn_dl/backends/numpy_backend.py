@@ -6,9 +6,11 @@ same names from CuPy, so each impl is written once for both.
 from __future__ import annotations
 
 import types
+import warnings
 
 import ml_dtypes
 import numpy as np
+import scipy.linalg as sl
 import scipy.special as sp
 
 _LOW_PRECISION = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
@@ -38,6 +40,64 @@ namespace.gammaln = _upcast(sp.gammaln)
 namespace.polygamma = _upcast(lambda n, x: sp.polygamma(n, x))
 namespace.expit = _expit
 namespace.name = 'numpy'
+
+
+# --- dense linear algebra and FFTs: the CuPy backend provides the same names with the same meaning ---
+
+def _cholesky(a):
+    """Lower Cholesky factors of a stack of matrices, reading only their lower triangles.
+
+    A matrix that is not positive definite gives NaNs (in the lower triangle) rather than an
+    error, as XLA does, so one bad matrix does not fail a whole batch (or a vmap).
+    """
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        pass
+    # only on failure: factor one by one to find the matrices that are not positive definite
+    out = np.empty_like(a)
+    flat_in, flat_out = a.reshape((-1,) + a.shape[-2:]), out.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat_in):
+        try:
+            flat_out[i] = np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            flat_out[i] = np.where(np.tri(*m.shape, dtype=bool), np.nan, 0)
+    return out
+
+
+def _solve_triangular(a, b, *, lower, trans, unit_diagonal):
+    """x with op(a) @ x = b for stacks of triangular a (op by trans: 0 none, 1 transpose,
+    2 conjugate transpose), reading only a's lower (or upper) triangle, and not its diagonal
+    when unit_diagonal."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros(b.shape, b.dtype)
+    try:
+        x = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal, check_finite=False)
+    except np.linalg.LinAlgError:
+        # a zero on a diagonal: XLA divides through to inf/nan instead of raising, and so does BLAS
+        # trsm, which does not check; scipy has no batched trsm, so loop (only on this path)
+        trsm = sl.blas.get_blas_funcs('trsm', (a, b))
+        a2, b2 = a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:])
+        x = np.stack([trsm(1.0, ai, bi, lower=lower, trans_a=trans, diag=unit_diagonal) for ai, bi in zip(a2, b2)])
+        x = x.reshape(b.shape)
+    return x.astype(b.dtype, copy=False)
+
+
+def _lu_factor(a):
+    """LU with partial pivoting of a stack of (m, n) matrices: (lu, pivots), pivots the 0-based
+    int32 row swaps of LAPACK getrf. Singular matrices factor without an error (zeros on U's diagonal)."""
+    if a.size == 0:
+        return a.copy(), np.zeros(a.shape[:-2] + (min(a.shape[-2:]),), np.int32)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', sl.LinAlgWarning)
+        lu, pivots = sl.lu_factor(a, check_finite=False)
+    return lu.astype(a.dtype, copy=False), pivots.astype(np.int32, copy=False)
+
+
+namespace.cholesky = _cholesky
+namespace.solve_triangular = _solve_triangular
+namespace.lu_factor = _lu_factor
+namespace.fft = np.fft  # a lazily loaded submodule, so vars(np) above does not hold it
 
 VALUE_TYPES = (np.ndarray,) + tuple(set(np.dtype(t).type for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,

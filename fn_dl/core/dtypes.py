@@ -183,7 +183,7 @@ class _ScalarMeta(type):
         return other is cls or (not isinstance(other, _ScalarMeta) and _safe_eq(cls.dtype, other))
 
     def __ne__(cls, other):
-        return not cls.__eq__(other)
+        return not _ScalarMeta.__eq__(cls, other)  # cls.__eq__ would find the instances' (object's) method
 
     def __hash__(cls):
         return hash(cls.dtype)
@@ -199,7 +199,7 @@ class _ScalarMeta(type):
 def _safe_eq(d, other):
     try:
         return d == np.dtype(other)
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype-like (np.dtype('some text') raises ValueError)
         return False
 
 

@@ -29,6 +29,7 @@ from fn_dl.numpy._reductions import *  # noqa: F401,F403
 from fn_dl.numpy._util import array, asarray  # noqa: F401
 from fn_dl.numpy._dtypes_api import *  # noqa: F401,F403
 
+__array_api_version__ = '2024.12'
 ndarray = Array
 newaxis = None
 e = _np.e

@@ -65,23 +65,23 @@ def _like_dtype(x, dtype):
     return asarray(x).dtype if dtype is None else dtypes.canonicalize(dtype)
 
 
-def zeros_like(x, /, *, dtype=None, device=None):
+def zeros_like(x, /, dtype=None, *, device=None):
     return _full(asarray(x).shape, 0, _like_dtype(x, dtype))
 
 
-def ones_like(x, /, *, dtype=None, device=None):
+def ones_like(x, /, dtype=None, *, device=None):
     return _full(asarray(x).shape, 1, _like_dtype(x, dtype))
 
 
-def empty_like(x, /, *, dtype=None, device=None):
+def empty_like(x, /, dtype=None, *, device=None):
     return zeros_like(x, dtype=dtype)
 
 
-def full_like(x, /, fill_value, *, dtype=None, device=None):
+def full_like(x, /, fill_value, dtype=None, *, device=None):
     return full(asarray(x).shape, fill_value, _like_dtype(x, dtype))
 
 
-def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+def arange(start, /, stop=None, step=1, dtype=None, *, device=None):
     """Evenly spaced values in [start, stop): int32 for integer arguments, else float32.
 
     >>> import fn_dl.numpy as fnp
@@ -103,24 +103,48 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     return out if out.dtype == dt else ew.convert_element_type(out, dt)
 
 
-def linspace(start, stop, /, num=50, *, dtype=None, device=None, endpoint=True):
-    """`num` evenly spaced values from start to stop."""
-    dt = _dtype(dtype)
+def linspace(start, stop, /, num=50, endpoint=True, *, dtype=None, device=None, axis=0):
+    """`num` evenly spaced values from start to stop (inclusive unless endpoint=False).
+
+    start and stop may be arrays: the samples then run along a new axis `axis`. The dtype defaults to
+    float32 (complex64 for complex endpoints, float64 for float64 arrays); integer dtypes round toward
+    -inf, as NumPy 2 does.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.linspace(0, 1, 5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> fnp.linspace(fnp.asarray([0.0, 10.0]), 1.0, 3).tolist()
+    [[0.0, 10.0], [0.5, 5.5], [1.0, 1.0]]
+    """
+    from fn_dl.numpy._manipulation import moveaxis
+    from fn_dl.numpy._util import broadcast_shapes, broadcast_to_shape, to_dtype, typed
+    num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
-    ct = dt if dtypes.is_inexact(dt) else dtypes.float32
-    start, stop = asarray(start, ct), asarray(stop, ct)
-    div = (num - 1) if endpoint else num
-    idx = iota(ct, (num,))
+    start, stop = (asarray(v) if isinstance(v, (list, tuple)) else v for v in (start, stop))
+    dt = dtypes.to_inexact(dtypes.result_type(typed(start), typed(stop))[0]) if dtype is None \
+        else dtypes.canonicalize(dtype)
+    # integer results are computed in float64, so large endpoints survive
+    ct = dt if dtypes.is_inexact(dt) else dtypes.float64
+    start, stop = to_dtype('linspace', start, ct), to_dtype('linspace', stop, ct)
+    shape = broadcast_shapes('linspace', start.shape, stop.shape)
+    start, stop = broadcast_to_shape(start, shape), broadcast_to_shape(stop, shape)
+    out_shape = (num,) + shape
+    lead = tuple(range(1, len(out_shape)))
+    div = num - 1 if endpoint else num
+    out = broadcast_in_dim(start, out_shape, lead)
     if div > 0:
-        step = ew.div(ew.sub(stop, start), _full((), div, ct))
-        out = ew.add(broadcast_in_dim(start, (num,), ()), ew.mul(idx, broadcast_in_dim(step, (num,), ())))
-        if endpoint and num > 1:
-            from fn_dl.numpy._indexing import index_update
-            out = index_update(out, -1, stop, 'set')
-    else:
-        out = broadcast_in_dim(start, (num,), ())
-    return out if out.dtype == dt else ew.convert_element_type(out, dt)
+        step = ew.div(ew.sub(stop, start), _full(shape, div, ct))
+        idx = ew.convert_element_type(iota(dtypes.to_real(ct), out_shape, 0), ct)
+        out = ew.add(out, ew.mul(idx, broadcast_in_dim(step, out_shape, lead)))
+        if endpoint:  # the last sample is exactly stop
+            from fn_dl.ops.shape import concatenate, slice as _slice
+            body = _slice(out, (0,) * len(out_shape), (num - 1,) + shape)
+            out = concatenate([body, broadcast_in_dim(stop, (1,) + shape, lead)], 0)
+    if dtypes.is_integer(dt):
+        out = ew.floor_p.bind(out)
+    out = ew.convert_element_type(out, dt)
+    return moveaxis(out, 0, axis) if shape else out
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None):
@@ -128,14 +152,21 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None):
     return power(base, linspace(start, stop, num, endpoint=endpoint)).astype(_dtype(dtype))
 
 
-def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
+def eye(n_rows, n_cols=None, /, k=0, dtype=None, *, device=None):
     """The identity-like matrix with ones on diagonal k."""
     n_cols = n_rows if n_cols is None else n_cols
-    dt = _dtype(dtype)
-    r = iota(dtypes.int32, (n_rows, n_cols), 0)
-    c = iota(dtypes.int32, (n_rows, n_cols), 1)
-    on = ew.eq(ew.add(r, _full(r.shape, k, dtypes.int32)), c)
-    return ew.convert_element_type(on, dt)
+    return ew.convert_element_type(ew.eq(_diagonal_offset((n_rows, n_cols), k), _cols((n_rows, n_cols))), _dtype(dtype))
+
+
+def _cols(shape):
+    return iota(dtypes.int32, shape, 1)
+
+
+def _diagonal_offset(shape, k):
+    """row + k over a (rows, cols) grid; k is clipped to the grid, where every offset beyond gives the same
+    masks, so it fits int32."""
+    k = max(-shape[0], min(int(k), shape[1]))
+    return ew.add(iota(dtypes.int32, shape, 0), _full(shape, k, dtypes.int32))
 
 
 def identity(n, dtype=None):
@@ -144,29 +175,26 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):  # noqa: N803
     M = N if M is None else M  # noqa: N806
-    r = iota(dtypes.int32, (N, M), 0)
-    c = iota(dtypes.int32, (N, M), 1)
-    return ew.convert_element_type(ew.le(c, ew.add(r, _full(r.shape, k, dtypes.int32))), _dtype(dtype))
+    return ew.convert_element_type(ew.le(_cols((N, M)), _diagonal_offset((N, M), k)), _dtype(dtype))
 
 
-def _tri_mask(x, k, lower):
-    n, m = x.shape[-2:]
-    r = iota(dtypes.int32, (n, m), 0)
-    c = iota(dtypes.int32, (n, m), 1)
-    kk = _full((n, m), k, dtypes.int32)
-    mask = ew.le(c, ew.add(r, kk)) if lower else ew.ge(c, ew.add(r, kk))
+def _tri_mask(name, x, k, lower):
+    if x.ndim < 2:
+        raise ValueError(f"{name}: needs an array of at least 2 dimensions, got shape {x.shape}")
+    grid = x.shape[-2:]
+    mask = (ew.le if lower else ew.ge)(_cols(grid), _diagonal_offset(grid, k))
     return broadcast_in_dim(mask, x.shape, (x.ndim - 2, x.ndim - 1))
 
 
-def tril(x, /, *, k=0):
+def tril(x, /, k=0):
     """The lower triangle of the last two axes (elements above diagonal k zeroed)."""
     x = asarray(x)
-    return ew.select_n(_tri_mask(x, k, True), _full(x.shape, 0, x.dtype), x)
+    return ew.select_n(_tri_mask('tril', x, k, True), _full(x.shape, 0, x.dtype), x)
 
 
-def triu(x, /, *, k=0):
+def triu(x, /, k=0):
     x = asarray(x)
-    return ew.select_n(_tri_mask(x, k, False), _full(x.shape, 0, x.dtype), x)
+    return ew.select_n(_tri_mask('triu', x, k, False), _full(x.shape, 0, x.dtype), x)
 
 
 def meshgrid(*arrays, indexing='xy'):

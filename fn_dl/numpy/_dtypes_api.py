@@ -31,13 +31,51 @@ def _as_dtype(x):
     return asarray(x).dtype if not hasattr(x, 'dtype') else _d.canonicalize(x.dtype)
 
 
+class _FInfo:
+    """Machine limits of a floating dtype: NumPy's finfo with the Array API's fields as Python numbers."""
+
+    def __init__(self, dtype):
+        info = _d.finfo(dtype)
+        self._info = info
+        self.bits = int(info.bits)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.smallest_normal = self.tiny = float(info.smallest_normal)
+        self.dtype = np.dtype(info.dtype)  # complex64's limits are float32's
+
+    def __getattr__(self, name):  # the rest of NumPy's finfo (resolution, nmant, maxexp, ...)
+        if name == '_info':  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self._info, name)
+
+    def __repr__(self):
+        return f"finfo(bits={self.bits}, eps={self.eps}, min={self.min}, max={self.max}, dtype={self.dtype.name})"
+
+
 def finfo(type, /):  # noqa: A002
-    """Machine limits of a floating dtype (or of an array's dtype)."""
-    return _d.finfo(_as_dtype(type))
+    """Machine limits of a floating dtype (or of an array's dtype); bits, eps, max, min and smallest_normal
+    are Python numbers.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.finfo(fnp.bfloat16).eps, fnp.finfo(fnp.float32).bits
+    (0.0078125, 32)
+    """
+    d = _as_dtype(type)
+    if not _d.is_inexact(d):
+        raise TypeError(f"finfo: {d} is not a floating dtype; use fnp.iinfo for integers")
+    return _FInfo(d)
 
 
 def iinfo(type, /):  # noqa: A002
-    return _d.iinfo(_as_dtype(type))
+    """Machine limits of an integer dtype (or of an array's dtype).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.iinfo(fnp.int8).min, fnp.iinfo(fnp.uint16).max
+    (-128, 65535)
+    """
+    d = _as_dtype(type)
+    if not _d.is_integer(d):
+        raise TypeError(f"iinfo: {d} is not an integer dtype; use fnp.finfo for floats")
+    return _d.iinfo(d)
 
 
 def result_type(*arrays_and_dtypes):
@@ -101,7 +139,45 @@ def astype(x, dtype, /, *, copy=True, device=None):
     return x if x.dtype == d else convert_element_type(x, d)
 
 
-__all__ = ['bool_', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16',
+class _Info:
+    """What `fnp.__array_namespace_info__()` returns: the Array API inspection functions."""
+
+    def capabilities(self):
+        # eager arrays support boolean masks and data-dependent shapes (nonzero, unique); jit does not
+        return {'boolean indexing': True, 'data-dependent shapes': True, 'max dimensions': None}
+
+    def default_device(self):
+        from fn_dl.backends import devices
+        return devices()[0]
+
+    def devices(self):
+        from fn_dl.backends import devices
+        return devices()
+
+    def default_dtypes(self, *, device=None):
+        return {'real floating': float32, 'complex floating': complex64, 'integral': int32, 'indexing': int32}
+
+    def dtypes(self, *, device=None, kind=None):
+        """The Array API dtypes of `kind` by name (float16 and bfloat16 are fn_dl's extras, not listed)."""
+        names = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
+                 'float32', 'float64', 'complex64', 'complex128')
+        table = {n: globals()[n] for n in names}
+        if kind is None:
+            return table
+        return {n: t for n, t in table.items() if isdtype(t, kind)}
+
+
+def __array_namespace_info__():
+    """The Array API inspection namespace: devices, default dtypes, supported dtypes, capabilities.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.__array_namespace_info__().default_dtypes()['real floating']
+    fn_dl.numpy.float32
+    """
+    return _Info()
+
+
+__all__ = ['__array_namespace_info__', 'bool_', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16',
            'bfloat16', 'float32', 'float64', 'complex64', 'complex128', 'float_', 'int_', 'dtype', 'generic',
            'number', 'integer', 'signedinteger', 'unsignedinteger', 'floating', 'complexfloating', 'inexact',
            'finfo', 'iinfo', 'result_type', 'promote_types', 'can_cast', 'isdtype', 'issubdtype', 'astype']

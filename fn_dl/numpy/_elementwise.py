@@ -16,6 +16,11 @@ from fn_dl.ops._rules import ALL, INT_OR_BOOL, NUMERIC, REAL
 from fn_dl.core.primitive import _NAMESPACES
 
 
+_ORDERED = REAL | {dtypes.bool_}  # False < True, as in NumPy
+_KINDS = {NUMERIC: 'numeric', NUMERIC | {dtypes.bool_}: 'numeric or boolean', _ORDERED: 'boolean, integer or real',
+          INT_OR_BOOL: 'integer or boolean', ALL: 'any'}
+
+
 def _binary(prim, name, doc=None, allowed=NUMERIC):
     """A NumPy-style binary function: promote, broadcast, bind.
 
@@ -31,7 +36,11 @@ def _binary(prim, name, doc=None, allowed=NUMERIC):
                 xp = _NAMESPACES.get(type(v1))
                 if xp is not None:
                     return Array(impl(xp, v1, v2))
-        return prim.bind(*promote_broadcast(name, x1, x2))
+        x1, x2 = promote_broadcast(name, x1, x2)
+        if x1.dtype not in allowed:
+            raise TypeError(f"{name}: not defined for {x1.dtype} (the operands' promoted dtype); "
+                            f"it takes {_KINDS[allowed]} arrays")
+        return prim.bind(x1, x2)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"Elementwise {name} with NumPy broadcasting and type promotion."
@@ -45,15 +54,15 @@ add = _binary(ew.add_p, 'add', """Elementwise x1 + x2.
     [2.0, 3.0]
     """)
 subtract = _binary(ew.sub_p, 'subtract')
-multiply = _binary(ew.mul_p, 'multiply')
-maximum = _binary(ew.max_p, 'maximum', allowed=REAL)
-minimum = _binary(ew.min_p, 'minimum', allowed=REAL)
+multiply = _binary(ew.mul_p, 'multiply', allowed=NUMERIC | {dtypes.bool_})
+maximum = _binary(ew.max_p, 'maximum', allowed=_ORDERED)
+minimum = _binary(ew.min_p, 'minimum', allowed=_ORDERED)
 equal = _binary(ew.eq_p, 'equal', allowed=ALL)
 not_equal = _binary(ew.ne_p, 'not_equal', allowed=ALL)
-less = _binary(ew.lt_p, 'less', allowed=REAL)
-less_equal = _binary(ew.le_p, 'less_equal', allowed=REAL)
-greater = _binary(ew.gt_p, 'greater', allowed=REAL)
-greater_equal = _binary(ew.ge_p, 'greater_equal', allowed=REAL)
+less = _binary(ew.lt_p, 'less', allowed=_ORDERED)
+less_equal = _binary(ew.le_p, 'less_equal', allowed=_ORDERED)
+greater = _binary(ew.gt_p, 'greater', allowed=_ORDERED)
+greater_equal = _binary(ew.ge_p, 'greater_equal', allowed=_ORDERED)
 bitwise_and = _binary(ew.and_p, 'bitwise_and', allowed=INT_OR_BOOL)
 bitwise_or = _binary(ew.or_p, 'bitwise_or', allowed=INT_OR_BOOL)
 bitwise_xor = _binary(ew.xor_p, 'bitwise_xor', allowed=INT_OR_BOOL)
@@ -93,25 +102,55 @@ true_divide = divide
 
 
 def floor_divide(x1, x2, /):
-    """Division rounded toward -inf (Python's //)."""
+    """Division rounded toward -inf (Python's //).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.floor_divide(fnp.asarray([7, -7]), 2).tolist()
+    [3, -4]
+    """
     x1, x2 = promote_broadcast('floor_divide', x1, x2)
+    if dtypes.is_bool(x1.dtype) or dtypes.is_complex(x1.dtype):
+        raise TypeError(f"floor_divide: not defined for {x1.dtype} arrays")
     if dtypes.is_integer(x1.dtype):
         q = ew.div(x1, x2)  # rounds toward zero
         fix = ew.bitwise_and(ew.ne(ew.rem(x1, x2), _zero(x1)), ew.ne(ew.lt(x1, _zero(x1)), ew.lt(x2, _zero(x2))))
         return ew.select_n(fix, q, ew.sub(q, _one(q)))
-    if dtypes.is_bool(x1.dtype):
-        raise TypeError("floor_divide: not defined for bool arrays")
+    q, _ = _float_divmod(x1, x2)
+    # infinities and division by zero: floor(x1 / x2), as the Array API specifies (NumPy gives NaN for inf // 2)
+    regular = ew.bitwise_and(ew.bitwise_and(isfinite(x1), isfinite(x2)), ew.ne(x2, _zero(x2)))
+    return ew.select_n(regular, ew.floor_p.bind(ew.div(x1, x2)), q)
+
+
+def _float_divmod(x1, x2):
+    """NumPy's npy_divmod for floats: (x1 // x2, x1 % x2) for finite x1 and nonzero finite x2.
+
+    fmod is exact, so the quotient (x1 - mod) / x2 is a whole number up to one rounding; it is
+    snapped to that number, and zero results take the sign Python gives them.
+    """
     mod = ew.rem(x1, x2)
-    d = ew.div(ew.sub(x1, mod), x2)
+    div = ew.div(ew.sub(x1, mod), x2)
     fix = ew.bitwise_and(ew.ne(mod, _zero(mod)), ew.ne(ew.lt(x2, _zero(x2)), ew.lt(mod, _zero(mod))))
-    d = ew.select_n(fix, d, ew.sub(d, _one(d)))
-    # (x1 - mod) / x2 is a whole number up to rounding error: snap to it, as NumPy does
-    return ew.round(d)
+    mod = ew.select_n(fix, mod, ew.add(mod, x2))
+    mod = ew.select_n(ew.eq(mod, _zero(mod)), mod, copysign(_zero(mod), x2))
+    div = ew.select_n(fix, div, ew.sub(div, _one(div)))
+    q = ew.floor_p.bind(div)
+    q = ew.select_n(ew.gt(ew.sub(div, q), full(q.shape, 0.5, q.dtype)), q, ew.add(q, _one(q)))
+    q = ew.select_n(ew.eq(div, _zero(div)), q, copysign(_zero(q), ew.div(x1, x2)))
+    return q, mod
 
 
 def remainder(x1, x2, /):
-    """Remainder with the sign of the divisor (Python's %)."""
+    """Remainder with the sign of the divisor (Python's %).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.remainder(fnp.asarray([7, -7]), 3).tolist()
+    [1, 2]
+    """
     x1, x2 = promote_broadcast('remainder', x1, x2)
+    if dtypes.is_bool(x1.dtype) or dtypes.is_complex(x1.dtype):
+        raise TypeError(f"remainder: not defined for {x1.dtype} arrays")
+    if dtypes.is_floating(x1.dtype):
+        return _float_divmod(x1, x2)[1]
     r = ew.rem(x1, x2)
     fix = ew.bitwise_and(ew.ne(r, _zero(r)), ew.ne(ew.lt(r, _zero(r)), ew.lt(x2, _zero(x2))))
     return ew.select_n(fix, r, ew.add(r, x2))
@@ -212,7 +251,9 @@ def hypot(x1, x2, /):
     hi, lo = ew.max(a, b), ew.min(a, b)
     safe = ew.select_n(ew.eq(hi, _zero(hi)), hi, _one(hi))
     r = ew.div(lo, safe)
-    return ew.select_n(ew.eq(hi, _zero(hi)), ew.mul(hi, ew.sqrt_p.bind(ew.add(_one(r), ew.mul(r, r)))), hi)
+    out = ew.select_n(ew.eq(hi, _zero(hi)), ew.mul(hi, ew.sqrt_p.bind(ew.add(_one(r), ew.mul(r, r)))), hi)
+    # an infinite leg gives +inf even when the other is NaN (IEEE 754, NumPy and the Array API)
+    return ew.select_n(ew.bitwise_or(isinf(x1), isinf(x2)), out, full(out.shape, np.inf, out.dtype))
 
 
 def negative(x, /):
@@ -265,34 +306,55 @@ def reciprocal(x, /):
     return ew.div(_one(x), x)
 
 
-def _rounding(prim, name):
+def _rounding(prim, name, complex_ok=False):
     def fn(x, /):
         x = asarray(x)
+        if dtypes.is_complex(x.dtype):
+            if not complex_ok:
+                raise TypeError(f"{name}: not defined for complex arrays; round the .real and .imag parts")
+            return ew.complex(prim.bind(ew.real(x)), prim.bind(ew.imag(x)))
         if not dtypes.is_floating(x.dtype):
             return x  # integers are already whole
         return prim.bind(x)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name}; integer arrays are returned unchanged."
+    fn.__doc__ = f"""Elementwise {name}; integer arrays are returned unchanged.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.{name}(fnp.asarray([-1.5, 0.5, 2.5])).tolist()
+    {getattr(np, name)(np.array([-1.5, 0.5, 2.5])).tolist()}
+    """
     return fn
 
 
 floor = _rounding(ew.floor_p, 'floor')
 ceil = _rounding(ew.ceil_p, 'ceil')
 trunc = fix = _rounding(ew.round_toward_zero_p, 'trunc')
-rint = _rounding(ew.round_p, 'rint')
+rint = _rounding(ew.round_p, 'rint', complex_ok=True)
 
 
 def round(x, /, decimals=0):  # noqa: A001
-    """Round half to even, to `decimals` places."""
+    """Round half to even, to `decimals` places (negative: to tens, hundreds, ...), as NumPy.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.round(fnp.asarray([0.5, 1.5, 2.675]), 2).tolist()
+    [0.5, 1.5, 2.67]
+    >>> fnp.round(fnp.asarray([15, 25, 140]), -1).tolist()
+    [20, 20, 140]
+    """
     x = asarray(x)
+    decimals = int(decimals)
     if dtypes.is_complex(x.dtype):
         return ew.complex(round(ew.real(x), decimals), round(ew.imag(x), decimals))
-    if not dtypes.is_floating(x.dtype):
+    if dtypes.is_bool(x.dtype) or (not dtypes.is_floating(x.dtype) and decimals >= 0):
         return x
+    if dtypes.is_integer(x.dtype):  # to tens, hundreds, ...: in float64, exact for the sizes that matter
+        return ew.convert_element_type(round(ew.convert_element_type(x, dtypes.float64), decimals), x.dtype)
     if decimals == 0:
-        return ew.round(x)
-    scale = full(x.shape, 10.0 ** decimals, x.dtype)
-    return ew.div(ew.round(ew.mul(x, scale)), scale)
+        return ew.round_p.bind(x)
+    # NumPy's recipe: multiply by 10**decimals, or divide by 10**-decimals (0.1 is inexact), round, undo
+    scale = full(x.shape, 10.0 ** builtins.abs(decimals), x.dtype)
+    scaled, unscale = (ew.mul, ew.div) if decimals > 0 else (ew.div, ew.mul)
+    return unscale(ew.round_p.bind(scaled(x, scale)), scale)
 
 
 around = round
@@ -403,7 +465,19 @@ right_shift = bitwise_right_shift
 
 
 def bitwise_count(x, /):
-    return ew.population_count(asarray(x))
+    """The number of 1 bits in |x|, as uint8 (NumPy's definition).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.bitwise_count(fnp.asarray([7, -1, 0])).tolist()
+    [3, 1, 0]
+    """
+    x = asarray(x)
+    if not dtypes.is_integer(x.dtype):
+        raise TypeError(f"bitwise_count: needs an integer array, got {x.dtype}")
+    if not dtypes.is_unsigned(x.dtype):
+        # |x| as the unsigned type of the same width, so that abs(-128) counts as 128 and not -128
+        x = ew.convert_element_type(ew.abs_p.bind(x), np.dtype(f'u{x.dtype.itemsize}'))
+    return ew.convert_element_type(ew.population_count(x), dtypes.uint8)
 
 
 def real(x, /):
@@ -456,8 +530,15 @@ def sinc(x, /):
 
 
 def heaviside(x1, x2, /):
+    """0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0 (NaN where x1 is NaN).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.heaviside(fnp.asarray([-1.0, 0.0, 2.0]), 0.5).tolist()
+    [0.0, 0.5, 1.0]
+    """
     x1, x2 = _inexact('heaviside', x1, x2)
-    return ew.select_n(ew.gt(x1, _zero(x1)), ew.select_n(ew.lt(x1, _zero(x1)), x2, _zero(x1)), _one(x1))
+    out = ew.select_n(ew.gt(x1, _zero(x1)), ew.select_n(ew.lt(x1, _zero(x1)), x2, _zero(x1)), _one(x1))
+    return ew.select_n(isnan(x1), out, x1)
 
 
 def where(condition, x=None, y=None, /):

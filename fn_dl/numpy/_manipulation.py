@@ -78,6 +78,8 @@ def moveaxis(x, source, destination, /):
         raise ValueError("moveaxis: source and destination must have the same number of axes")
     src = [normalize_axis('moveaxis', a, x.ndim) for a in src]
     dst = [normalize_axis('moveaxis', a, x.ndim) for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"moveaxis: repeated axis in source {source} or destination {destination}")
     order = [n for n in range(x.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -96,9 +98,9 @@ def expand_dims(x, /, axis=0):
     x = asarray(x)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     ndim = x.ndim + len(axes)
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"expand_dims: axis {a} is out of bounds for the result's rank {ndim}")
+    axes = tuple(normalize_axis('expand_dims', a, ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"expand_dims: repeated axis in {axis}")
     return sh.expand_dims(x, axes)
 
 
@@ -123,14 +125,14 @@ def broadcast_arrays(*arrays):
     return [broadcast_to_shape(a, shape) for a in arrays]
 
 
-def concat(arrays, /, *, axis=0):
+def concat(arrays, /, axis=0):
     """Join arrays along an existing axis (axis=None flattens them first)."""
+    if not arrays:
+        raise ValueError("concat: need at least one array")
     arrays = promote('concat', *arrays)
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
-    if not arrays:
-        raise ValueError("concat: need at least one array")
     ax = normalize_axis('concat', axis, arrays[0].ndim)
     return sh.concatenate(arrays, ax)
 
@@ -140,11 +142,11 @@ def concatenate(arrays, axis=0, dtype=None):
     return out if dtype is None else out.astype(dtype)
 
 
-def stack(arrays, /, *, axis=0):
+def stack(arrays, /, axis=0):
     """Join arrays along a new axis."""
-    arrays = promote('stack', *arrays)
     if not arrays:
         raise ValueError("stack: need at least one array")
+    arrays = promote('stack', *arrays)
     if builtins.any(a.shape != arrays[0].shape for a in arrays):
         raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in arrays]}")
     ax = normalize_axis('stack', axis, arrays[0].ndim + 1)
@@ -236,7 +238,7 @@ def unstack(x, /, *, axis=0):
     return tuple(sh.squeeze(_slice_along(x, ax, i, i + 1), (ax,)) for i in range(x.shape[ax]))
 
 
-def flip(x, /, *, axis=None):
+def flip(x, /, axis=None):
     x = asarray(x)
     return sh.rev(x, normalize_axes('flip', axis, x.ndim))
 
@@ -249,7 +251,7 @@ def flipud(x):
     return flip(x, axis=0)
 
 
-def roll(x, /, shift, *, axis=None):
+def roll(x, /, shift, axis=None):
     """Rotate elements along axes (flattened when axis is None)."""
     x = asarray(x)
     if axis is None:
@@ -287,7 +289,7 @@ def tile(x, reps):
     return sh.reshape(out, tuple(r * s for r, s in zip(reps, x.shape)))
 
 
-def repeat(x, repeats, /, *, axis=None):
+def repeat(x, repeats, /, axis=None):
     """Repeat each element `repeats` times (an int, or one count per element with static counts)."""
     x = asarray(x)
     if axis is None:
@@ -295,27 +297,50 @@ def repeat(x, repeats, /, *, axis=None):
     ax = normalize_axis('repeat', axis, x.ndim)
     if isinstance(repeats, (int, np.integer)):
         r = int(repeats)
+        if r < 0:
+            raise ValueError(f"repeat: repeats must be non-negative, got {r}")
         shape = x.shape[:ax + 1] + (r,) + x.shape[ax + 1:]
         out = sh.broadcast_in_dim(x, shape, tuple(i for i in range(len(shape)) if i != ax + 1))
         return sh.reshape(out, x.shape[:ax] + (x.shape[ax] * r,) + x.shape[ax + 1:])
     counts = np.asarray(repeats)  # the output shape depends on them, so they must be concrete
-    if counts.ndim != 1 or counts.shape[0] != x.shape[ax]:
-        raise ValueError(f"repeat: repeats must have one count per element along axis {axis}, got {counts.shape}")
-    from fn_dl.numpy._indexing import take
+    if counts.ndim > 1 or counts.size not in (1, x.shape[ax]):
+        raise ValueError(f"repeat: repeats must be one count, or one per element along axis {axis} "
+                         f"({x.shape[ax]}), got shape {counts.shape}")
+    if counts.size == 1:
+        return repeat(x, int(counts.reshape(())), axis=ax)
     idx = np.repeat(np.arange(x.shape[ax]), counts)
+    if not idx.size:
+        return _slice_along(x, ax, 0, 0)
+    from fn_dl.numpy._indexing import take
     return take(x, asarray(idx.astype(np.int32)), axis=ax)
 
 
 def pad(x, pad_width, mode='constant', constant_values=0):
-    """Pad with a constant (mode='constant'), or by 'edge', 'reflect', 'symmetric' or 'wrap'."""
+    """Pad with a constant (mode='constant'), or by 'edge', 'reflect', 'symmetric' or 'wrap'.
+
+    `pad_width` and `constant_values` are a scalar, one (before, after) pair, or one pair per axis.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.pad(fnp.asarray([1, 2]), (1, 2), constant_values=9).tolist()
+    [9, 1, 2, 9, 9]
+    >>> fnp.pad(fnp.asarray([1, 2, 3]), 2, mode='reflect').tolist()
+    [3, 2, 1, 2, 3, 2, 1]
+    """
     x = asarray(x)
-    pw = np.asarray(pad_width, dtype=np.int64)
-    pw = np.broadcast_to(pw.reshape(-1, 2) if pw.ndim else np.full((1, 2), pw), (x.ndim, 2))
+    pw = _per_axis_pairs('pad_width', pad_width, x.ndim).astype(np.int64)
     if (pw < 0).any():
         raise ValueError(f"pad: negative pad widths {pw.tolist()}")
     if mode == 'constant':
-        v = asarray(constant_values, x.dtype)
-        return sh.pad(x, v, [(int(lo), int(hi), 0) for lo, hi in pw])
+        if np.ndim(constant_values) == 0:  # a Python number or a 0-d array (traced ones too)
+            return sh.pad(x, asarray(constant_values, x.dtype), [(int(lo), int(hi), 0) for lo, hi in pw])
+        # one value per side: pad one side at a time; later axes cover the corners, as in NumPy
+        values = _per_axis_pairs('constant_values', constant_values, x.ndim)
+        for ax in range(x.ndim):
+            for side in (0, 1):
+                widths = [(0, 0, 0)] * x.ndim
+                widths[ax] = (int(pw[ax, 0]), 0, 0) if side == 0 else (0, int(pw[ax, 1]), 0)
+                x = sh.pad(x, asarray(values[ax, side], x.dtype), widths)
+        return x
     for ax, (lo, hi) in enumerate(pw):
         lo, hi = int(lo), int(hi)
         n = x.shape[ax]
@@ -342,7 +367,19 @@ def pad(x, pad_width, mode='constant', constant_values=0):
     return x
 
 
-def diagonal(x, /, *, offset=0, axis1=-2, axis2=-1):
+def _per_axis_pairs(what, value, ndim):
+    """A scalar, a (before, after) pair or one pair per axis, as an (ndim, 2) NumPy array (the values are static)."""
+    v = np.asarray(value)
+    if v.size == 1:
+        v = v.reshape(1, 1)
+    try:
+        return np.broadcast_to(v.reshape(1, 2) if v.shape == (2,) else v, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: {what} of shape {v.shape} is neither a scalar, a (before, after) pair nor "
+                         f"one pair per axis ({ndim} axes)") from None
+
+
+def diagonal(x, /, offset=0, axis1=-2, axis2=-1):
     """The diagonal of the (axis1, axis2) planes, as the last axis."""
     x = asarray(x)
     a1, a2 = normalize_axis('diagonal', axis1, x.ndim), normalize_axis('diagonal', axis2, x.ndim)

@@ -51,7 +51,7 @@ def matmul(x1, x2, /):
     return out
 
 
-def tensordot(x1, x2, /, *, axes=2):
+def tensordot(x1, x2, /, axes=2):
     """Sum products over the last `axes` axes of x1 and the first of x2 (or explicit axis lists)."""
     x1, x2 = promote('tensordot', x1, x2)
     if isinstance(axes, (int, np.integer)):
@@ -61,6 +61,8 @@ def tensordot(x1, x2, /, *, axes=2):
         a1, a2 = axes
         a1 = (a1,) if isinstance(a1, int) else tuple(a1)
         a2 = (a2,) if isinstance(a2, int) else tuple(a2)
+    if len(a1) != len(a2):
+        raise ValueError(f"tensordot: axes {a1} of x1 and {a2} of x2 must pair up (equal lengths)")
     a1 = tuple(normalize_axis('tensordot', a, x1.ndim) for a in a1)
     a2 = tuple(normalize_axis('tensordot', a, x2.ndim) for a in a2)
     for i, j in zip(a1, a2):

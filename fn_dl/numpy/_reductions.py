@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from fn_dl.core import dtypes
-from fn_dl.numpy._util import asarray, normalize_axes, normalize_axis, to_dtype
+from fn_dl.numpy._util import asarray, broadcast_shapes, broadcast_to_shape, normalize_axes, normalize_axis, to_dtype
 from fn_dl.ops import elementwise as ew
 from fn_dl.ops import reduce as red
 from fn_dl.ops.shape import broadcast_in_dim, expand_dims, full, reshape
@@ -14,7 +14,7 @@ from fn_dl.ops.shape import broadcast_in_dim, expand_dims, full, reshape
 _LOW = (dtypes.float16, dtypes.bfloat16)
 
 
-def _keep(x, out, axes, keepdims):
+def _keep(out, axes, keepdims):
     return expand_dims(out, axes) if keepdims and axes else out
 
 
@@ -29,6 +29,14 @@ def _sum_dtype(dt):
     return dt
 
 
+def _mask(name, where, shape):
+    """`where` as a boolean array broadcast to the reduced array's shape."""
+    w = to_dtype(name, asarray(where), dtypes.bool_)
+    if broadcast_shapes(name, w.shape, shape) != shape:
+        raise ValueError(f"{name}: where of shape {w.shape} does not broadcast to the array's shape {shape}")
+    return broadcast_to_shape(w, shape)
+
+
 def _accumulate(name, prim_fn, x, axis, dtype, keepdims, initial=None, where=None, identity=None):
     x = asarray(x)
     axes = normalize_axes(name, axis, x.ndim)
@@ -37,18 +45,15 @@ def _accumulate(name, prim_fn, x, axis, dtype, keepdims, initial=None, where=Non
     comp_dt = dtypes.float32 if out_dt in _LOW else out_dt
     xc = to_dtype(name, x, comp_dt)
     if where is not None:
-        xc = ew.select_n(broadcast_in_dim(to_dtype(name, asarray(where), dtypes.bool_), x.shape,
-                                          tuple(range(x.ndim - np.ndim(where), x.ndim)))
-                         if asarray(where).shape != x.shape else to_dtype(name, asarray(where), dtypes.bool_),
-                         full(x.shape, identity, comp_dt), xc)
+        xc = ew.select_n(_mask(name, where, x.shape), full(x.shape, identity, comp_dt), xc)
     out = prim_fn(xc, axes)
     if initial is not None:
         out = (ew.add if prim_fn is red.reduce_sum else ew.mul)(out, full(out.shape, initial, comp_dt))
     out = to_dtype(name, out, out_dt)
-    return _keep(x, out, axes, keepdims)
+    return _keep(out, axes, keepdims)
 
 
-def sum(x, /, *, axis=None, dtype=None, keepdims=False, initial=None, where=None):  # noqa: A001
+def sum(x, /, axis=None, dtype=None, *, keepdims=False, initial=None, where=None):  # noqa: A001
     """Sum over `axis` (all axes by default).
 
     >>> import fn_dl.numpy as fnp
@@ -58,86 +63,134 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False, initial=None, where=None
     return _accumulate('sum', red.reduce_sum, x, axis, dtype, keepdims, initial, where, 0)
 
 
-def prod(x, /, *, axis=None, dtype=None, keepdims=False, initial=None, where=None):
+def prod(x, /, axis=None, dtype=None, *, keepdims=False, initial=None, where=None):
     return _accumulate('prod', red.reduce_prod, x, axis, dtype, keepdims, initial, where, 1)
 
 
-def _extremum(name, prim_fn, fill, x, axis, keepdims, initial=None, where=None):
+def _extremum(name, prim_fn, pairwise, x, axis, keepdims, initial=None, where=None):
     x = asarray(x)
     axes = normalize_axes(name, axis, x.ndim)
     if where is not None:
         if initial is None:
             raise ValueError(f"{name}: `where` needs `initial` (the value for fully masked slices)")
-        x = ew.select_n(to_dtype(name, asarray(where), dtypes.bool_), full(x.shape, initial, x.dtype), x)
-    if builtins.any(x.shape[a] == 0 for a in axes) and initial is None:
-        raise ValueError(f"{name}: zero-size reduction over axis {axis} of shape {x.shape} has no identity; "
-                         f"pass initial=")
-    out = prim_fn(x, axes)
-    if initial is not None:
-        out = (ew.max if name == 'max' else ew.min)(out, full(out.shape, initial, out.dtype))
-    return _keep(x, out, axes, keepdims)
+        x = ew.select_n(_mask(name, where, x.shape), full(x.shape, initial, x.dtype), x)
+    if builtins.any(x.shape[a] == 0 for a in axes):
+        if initial is None:
+            raise ValueError(f"{name}: zero-size reduction over axis {axis} of shape {x.shape} has no identity; "
+                             f"pass initial=")
+        out = full(tuple(n for i, n in enumerate(x.shape) if i not in axes), initial, x.dtype)
+    else:
+        out = prim_fn(x, axes)
+        if initial is not None:
+            out = pairwise(out, full(out.shape, initial, out.dtype))
+    return _keep(out, axes, keepdims)
 
 
-def max(x, /, *, axis=None, keepdims=False, initial=None, where=None):  # noqa: A001
-    return _extremum('max', red.reduce_max, None, x, axis, keepdims, initial, where)
+def max(x, /, axis=None, *, keepdims=False, initial=None, where=None):  # noqa: A001
+    """The largest element over `axis` (NaN if any is NaN); `initial` also bounds it from below.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.max(fnp.asarray([[1, 5], [3, 2]]), axis=1).tolist()
+    [5, 3]
+    """
+    return _extremum('max', red.reduce_max, ew.max, x, axis, keepdims, initial, where)
 
 
-def min(x, /, *, axis=None, keepdims=False, initial=None, where=None):  # noqa: A001
-    return _extremum('min', red.reduce_min, None, x, axis, keepdims, initial, where)
+def min(x, /, axis=None, *, keepdims=False, initial=None, where=None):  # noqa: A001
+    """The smallest element over `axis` (NaN if any is NaN); `initial` also bounds it from above.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.min(fnp.asarray([[1, 5], [3, 2]]), axis=0).tolist()
+    [1, 2]
+    """
+    return _extremum('min', red.reduce_min, ew.min, x, axis, keepdims, initial, where)
 
 
 amax, amin = max, min
 
 
-def mean(x, /, *, axis=None, dtype=None, keepdims=False, where=None):
-    """Arithmetic mean (integers averaged in float32)."""
-    x = asarray(x)
-    dt = dtypes.to_inexact(x.dtype) if dtype is None else dtypes.canonicalize(dtype)
-    axes = normalize_axes('mean', axis, x.ndim)
+def _count(name, x, axes, keepdims, where, dt):
+    """The number of elements each reduction over `axes` sees: a Python int, or an array with `where`."""
     if where is None:
-        n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-        s = sum(to_dtype('mean', x, dt), axis=axes, dtype=dt, keepdims=keepdims)
-        return ew.div(s, full(s.shape, n, s.dtype))
-    w = to_dtype('mean', asarray(where), dt)
-    w = broadcast_in_dim(w, x.shape, tuple(range(x.ndim - w.ndim, x.ndim))) if w.shape != x.shape else w
-    s = sum(ew.mul(to_dtype('mean', x, dt), w), axis=axes, keepdims=keepdims)
-    return ew.div(s, sum(w, axis=axes, keepdims=keepdims))
+        return int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    return sum(_mask(name, where, x.shape), axis=axes, dtype=dt, keepdims=keepdims)
 
 
-def var(x, /, *, axis=None, correction=0.0, keepdims=False, ddof=None, dtype=None, where=None):
-    """Variance with `correction` (ddof) subtracted from the count."""
+def _divide_by_count(s, n, correction=0):
+    if isinstance(n, int):
+        denom = n - correction
+        # NumPy's empty-slice and ddof >= n answers: NaN (it also warns)
+        return ew.div(s, full(s.shape, denom, s.dtype)) if denom > 0 else ew.mul(s, full(s.shape, np.nan, s.dtype))
+    if correction:
+        n = ew.max(ew.sub(n, full(n.shape, correction, n.dtype)), full(n.shape, 0, n.dtype))
+    return ew.div(s, n)
+
+
+def _mean_dtypes(x, dtype):
+    """(result dtype, computation dtype): integers average in the default float; float16 and bfloat16 in float32."""
+    dt = dtypes.to_inexact(x.dtype) if dtype is None else dtypes.canonicalize(dtype)
+    return dt, (dtypes.float32 if dt in _LOW else dt)
+
+
+def mean(x, /, axis=None, dtype=None, *, keepdims=False, where=None):
+    """Arithmetic mean over `axis` (integers are averaged in float32); `where` masks elements out.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.mean(fnp.asarray([[1, 2], [3, 5]]), axis=0).tolist()
+    [2.0, 3.5]
+    """
+    x = asarray(x)
+    dt, ct = _mean_dtypes(x, dtype)
+    axes = normalize_axes('mean', axis, x.ndim)
+    s = sum(x, axis=axes, dtype=ct, keepdims=keepdims, where=where)
+    out = _divide_by_count(s, _count('mean', x, axes, keepdims, where, dtypes.to_real(ct)))
+    return to_dtype('mean', out, dt)
+
+
+def var(x, /, axis=None, dtype=None, *, correction=0.0, keepdims=False, ddof=None, where=None):
+    """Variance with `correction` (NumPy's ddof) subtracted from the count; complex input gives a real variance.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.var(fnp.asarray([1.0, 2.0, 3.0, 4.0]), correction=1).item()
+    1.6666666...
+    """
     x = asarray(x)
     if ddof is not None:
         correction = ddof
-    dt = dtypes.to_inexact(x.dtype) if dtype is None else dtypes.canonicalize(dtype)
+    dt, ct = _mean_dtypes(x, dtype)
     axes = normalize_axes('var', axis, x.ndim)
-    xc = to_dtype('var', x, dt)
-    mu = mean(xc, axis=axes, keepdims=True)
+    xc = to_dtype('var', x, ct)
+    mu = mean(xc, axis=axes, keepdims=True, where=where)
     d = ew.sub(xc, broadcast_in_dim(mu, x.shape, tuple(range(x.ndim))))
-    sq = ew.real(ew.mul(d, ew.conj(d))) if dtypes.is_complex(dt) else ew.mul(d, d)
-    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    s = sum(sq, axis=axes, keepdims=keepdims)
-    denom = n - correction
-    return ew.div(s, full(s.shape, denom if denom > 0 else np.nan, s.dtype)) if denom > 0 else \
-        ew.mul(s, full(s.shape, np.nan, s.dtype))
+    sq = ew.real(ew.mul(d, ew.conj(d))) if dtypes.is_complex(ct) else ew.mul(d, d)
+    s = sum(sq, axis=axes, keepdims=keepdims, where=where)
+    out = _divide_by_count(s, _count('var', x, axes, keepdims, where, s.dtype), correction)
+    return to_dtype('var', out, dtypes.to_real(dt))
 
 
-def std(x, /, *, axis=None, correction=0.0, keepdims=False, ddof=None, dtype=None, where=None):
-    return ew.sqrt_p.bind(var(x, axis=axis, correction=correction, keepdims=keepdims, ddof=ddof, dtype=dtype))
+def std(x, /, axis=None, dtype=None, *, correction=0.0, keepdims=False, ddof=None, where=None):
+    """Standard deviation: the square root of `var` (same arguments).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.std(fnp.asarray([1.0, 3.0])).item()
+    1.0
+    """
+    return ew.sqrt_p.bind(var(x, axis=axis, correction=correction, keepdims=keepdims, ddof=ddof, dtype=dtype,
+                              where=where))
 
 
-def all(x, /, *, axis=None, keepdims=False):  # noqa: A001
+def all(x, /, axis=None, *, keepdims=False):  # noqa: A001
     x = asarray(x)
     axes = normalize_axes('all', axis, x.ndim)
     b = ew.ne(x, full(x.shape, 0, x.dtype)) if not dtypes.is_bool(x.dtype) else x
-    return _keep(x, red.reduce_and(b, axes) if axes else b, axes, keepdims)
+    return _keep(red.reduce_and(b, axes) if axes else b, axes, keepdims)
 
 
-def any(x, /, *, axis=None, keepdims=False):  # noqa: A001
+def any(x, /, axis=None, *, keepdims=False):  # noqa: A001
     x = asarray(x)
     axes = normalize_axes('any', axis, x.ndim)
     b = ew.ne(x, full(x.shape, 0, x.dtype)) if not dtypes.is_bool(x.dtype) else x
-    return _keep(x, red.reduce_or(b, axes) if axes else b, axes, keepdims)
+    return _keep(red.reduce_or(b, axes) if axes else b, axes, keepdims)
 
 
 def _arg(name, prim_fn, x, axis, keepdims):
@@ -150,43 +203,54 @@ def _arg(name, prim_fn, x, axis, keepdims):
     return expand_dims(out, (ax,)) if keepdims and x.ndim else out
 
 
-def argmax(x, /, *, axis=None, keepdims=False):
+def argmax(x, /, axis=None, *, keepdims=False):
     """Index of the largest value (the first one on ties; NaN counts as largest)."""
     return _arg('argmax', red.argmax, x, axis, keepdims)
 
 
-def argmin(x, /, *, axis=None, keepdims=False):
+def argmin(x, /, axis=None, *, keepdims=False):
     return _arg('argmin', red.argmin, x, axis, keepdims)
 
 
-def count_nonzero(x, /, *, axis=None, keepdims=False):
+def count_nonzero(x, /, axis=None, *, keepdims=False):
     x = asarray(x)
     return sum(ew.ne(x, full(x.shape, 0, x.dtype)), axis=axis, keepdims=keepdims, dtype=dtypes.default_int)
 
 
-def ptp(x, /, *, axis=None, keepdims=False):
+def ptp(x, /, axis=None, *, keepdims=False):
     return ew.sub(max(x, axis=axis, keepdims=keepdims), min(x, axis=axis, keepdims=keepdims))
 
 
 def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    """The mean weighted by `weights` (1-d weights run along `axis`); `returned` adds the sum of the weights.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.average(fnp.asarray([1.0, 2.0, 4.0]), weights=fnp.asarray([2.0, 1.0, 1.0])).item()
+    2.0
+    """
     a = asarray(a)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        w_sum = full(avg.shape, a.size // np.prod(avg.shape, dtype=np.int64) if avg.size else 0, avg.dtype)
-    else:
-        from fn_dl.numpy._elementwise import divide, multiply
-        w = asarray(weights)
-        if w.shape != a.shape:
-            if axis is None or w.ndim != 1:
-                raise ValueError(f"average: weights of shape {w.shape} do not fit an array of shape {a.shape}")
-            ax = normalize_axis('average', axis, a.ndim)
-            w = broadcast_in_dim(w, a.shape, (ax,))
-        w_sum = sum(w, axis=axis, keepdims=keepdims)
-        avg = divide(sum(multiply(a, w), axis=axis, keepdims=keepdims), w_sum)
+        n = a.size // builtins.max(avg.size, 1)
+        return (avg, full(avg.shape, n, avg.dtype)) if returned else avg
+    from fn_dl.numpy._elementwise import multiply
+    w = asarray(weights)
+    dt = dtypes.to_inexact(dtypes.result_type((a.dtype, False), (w.dtype, False))[0])
+    a, w = to_dtype('average', a, dt), to_dtype('average', w, dt)
+    if w.shape != a.shape:
+        if axis is None or w.ndim != 1 or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"average: weights of shape {w.shape} differ from the array's shape {a.shape}; "
+                             f"1-d weights need an int axis")
+        ax = normalize_axis('average', axis, a.ndim)
+        if w.shape[0] != a.shape[ax]:
+            raise ValueError(f"average: {w.shape[0]} weights for axis {axis} of length {a.shape[ax]}")
+        w = broadcast_in_dim(w, a.shape, (ax,))
+    w_sum = sum(w, axis=axis, keepdims=keepdims)
+    avg = ew.div(sum(multiply(a, w), axis=axis, keepdims=keepdims), w_sum)
     return (avg, w_sum) if returned else avg
 
 
-def logsumexp(x, /, *, axis=None, keepdims=False, b=None):
+def logsumexp(x, /, axis=None, *, keepdims=False, b=None):
     """log(sum(exp(x))) computed stably (the max is subtracted first)."""
     from fn_dl.numpy._elementwise import isfinite, log, where as _where
     x = asarray(x)
@@ -201,7 +265,7 @@ def logsumexp(x, /, *, axis=None, keepdims=False, b=None):
         e = ew.mul(e, asarray(b, x.dtype) if asarray(b).shape == x.shape else
                    broadcast_in_dim(asarray(b, x.dtype), x.shape, tuple(range(x.ndim - asarray(b).ndim, x.ndim))))
     out = ew.add(log(red.reduce_sum(e, axes) if axes else e), m)
-    return _keep(x, out, axes, keepdims)
+    return _keep(out, axes, keepdims)
 
 
 __all__ = ['sum', 'prod', 'max', 'min', 'amax', 'amin', 'mean', 'var', 'std', 'all', 'any', 'argmax', 'argmin',

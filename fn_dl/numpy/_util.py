@@ -27,6 +27,15 @@ def _default_dtype_for(value: np.ndarray) -> np.dtype:
     return value.dtype
 
 
+def _wide_int_dtype(x: int) -> np.dtype:
+    """The dtype of a Python int outside int32: int64, or uint64 above it (as NumPy)."""
+    if -2 ** 63 <= x < 2 ** 63:
+        return dtypes.int64
+    if 0 <= x < 2 ** 64:
+        return dtypes.uint64
+    raise OverflowError(f"asarray: Python int {x} does not fit in any fn_dl integer dtype (int64 or uint64)")
+
+
 def _contains_tracer(obj) -> bool:
     if isinstance(obj, Tracer):
         return True
@@ -56,20 +65,18 @@ def asarray(obj, dtype=None, *, copy=None, device=None):
         if dtype is None:
             dtype = dtypes.python_scalar_dtype(obj)
             if dtype == dtypes.int32 and not _INT32_MIN <= obj <= _INT32_MAX:
-                dtype = dtypes.int64
+                dtype = _wide_int_dtype(obj)
         return Array(np.asarray(obj, dtype=dtype))
-    from_python = not isinstance(obj, (np.ndarray, np.generic))
-    if not from_python or hasattr(obj, '__array__'):
-        value = np.asarray(obj)
-    elif hasattr(obj, '__dlpack__'):
+    # only Python containers take fn_dl's 32-bit defaults; arrays and buffers keep their dtype
+    from_python = isinstance(obj, (list, tuple, range))
+    if not from_python and not hasattr(obj, '__array__') and hasattr(obj, '__dlpack__'):
         value = np.from_dlpack(obj)
     else:
         value = np.asarray(obj)
     if value.dtype == object:
         raise TypeError(f"asarray: cannot convert {type(obj).__name__} to an array (it gives dtype object)")
     if dtype is None:
-        dtype = _default_dtype_for(value) if from_python and not hasattr(obj, 'dtype') else value.dtype
-        dtype = dtypes.canonicalize(dtype)
+        dtype = dtypes.canonicalize(_default_dtype_for(value) if from_python else value.dtype)
     if copy is False and value.dtype != dtype:
         raise ValueError(f"asarray: copy=False but converting {value.dtype} to {dtype} needs a copy")
     if value.dtype != dtype:
@@ -149,11 +156,15 @@ def check_arrays(name, *args):
             raise TypeError(f"{name}: expected an array, got {type(a).__name__}")
 
 
+class AxisError(ValueError, IndexError):
+    """An axis out of range. A ValueError as in NumPy and an IndexError as the Array API asks."""
+
+
 def normalize_axis(name, axis, ndim):
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name}: axis must be an int, got {type(axis).__name__}")
     if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
-        raise ValueError(f"{name}: axis {axis} is out of bounds for an array of rank {ndim}")
+        raise AxisError(f"{name}: axis {axis} is out of bounds for an array of rank {ndim}")
     return int(axis) % max(ndim, 1)
 
 
