@@ -10,7 +10,8 @@ import warnings as _warnings
 
 from fn_dl import ops as _ops  # noqa: F401  (registers the primitives)
 from fn_dl import numpy  # noqa: F401
-from fn_dl import config, lax, random, tree  # noqa: F401
+from fn_dl import lax, random, tree  # noqa: F401
+from fn_dl._config import config  # noqa: F401
 from fn_dl import nn  # noqa: F401,E402
 from fn_dl.backends import device_put, devices  # noqa: F401
 from fn_dl.core.array import Array  # noqa: F401
@@ -19,6 +20,7 @@ from fn_dl.transforms.ad import grad, hessian, jacfwd, jacrev, jvp, linearize, v
 from fn_dl.transforms.batching import vmap  # noqa: F401
 from fn_dl.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient  # noqa: F401
 from fn_dl.transforms.jit import jit, make_ir  # noqa: F401
+from fn_dl import optim  # noqa: F401,E402
 
 __version__ = '0.1.0'
 

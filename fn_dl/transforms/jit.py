@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from fn_dl import config
+from fn_dl._config import config
 from fn_dl import tree as _tree
 from fn_dl.core import dtypes
 from fn_dl.core.array import Array, Tracer
