@@ -25,7 +25,11 @@ class Config:
         from fn_dl.core import trace
         from fn_dl.debug import NanCheckTrace
         self._debug_nans = bool(on)
-        trace._State.trace = NanCheckTrace() if on else None
+        new = NanCheckTrace() if on else None
+        old_default = trace._State.trace
+        trace._State.trace = new  # every thread's default
+        if trace.state.trace is old_default:  # this thread, outside any transform
+            trace.state.trace = new
 
     def __repr__(self):
         return (f"Config(debug_nans={self.debug_nans}, log_compiles={self.log_compiles}, "

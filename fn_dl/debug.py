@@ -11,6 +11,7 @@ from fn_dl.core.trace import Trace, _user_frame
 
 class NanCheckTrace(Trace):
     """The eager interpreter with a NaN check after every primitive."""
+    is_transform = False
 
     def __init__(self):
         super().__init__(None)

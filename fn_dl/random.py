@@ -31,7 +31,7 @@ import numpy as np
 from fn_dl.core import dtypes
 from fn_dl.core.array import Array
 from fn_dl.core.aval import describe, shape_str
-from fn_dl.core.trace import state as _trace_state
+from fn_dl.core.trace import in_transform, state as _trace_state
 from fn_dl.numpy._reductions import argmax as _argmax
 from fn_dl.numpy._util import asarray, broadcast_shapes, broadcast_to_shape, normalize_axis, to_dtype
 from fn_dl.ops import elementwise as ew
@@ -284,7 +284,7 @@ def next_key():
     >>> bool((k1 == k2).all())
     False
     """
-    if _trace_state.trace is not None:
+    if in_transform():
         raise RuntimeError("fd.random.next_key: the global random stream is stateful and cannot be used inside "
                            f"a transform ({_trace_state.trace!r}); pass a key (fd.random.split) to the function "
                            "instead")

@@ -29,6 +29,12 @@ def current_trace():
     return state.trace
 
 
+def in_transform() -> bool:
+    """Whether a transform (grad, vmap, jit, ...) is active, as opposed to eager execution."""
+    t = state.trace
+    return t is not None and t.is_transform
+
+
 class set_trace:
     """`with set_trace(t):` makes t current (None = eager) for the block."""
     __slots__ = ('new', 'prev')
@@ -57,6 +63,7 @@ class Trace:
 
     Subclasses implement `process(prim, args, params)`.
     """
+    is_transform = True  # False for eager interpreters with extra checks (debug_nans)
     def __init__(self, parent):
         self.parent = parent
         self.alive = True

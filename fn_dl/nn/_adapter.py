@@ -52,12 +52,12 @@ def rng_scope(key):
 def next_rng_key(what):
     """A fresh key for one random layer call: from functional_call's rng if given, else the global stream."""
     from fn_dl import random
-    from fn_dl.core.trace import state
+    from fn_dl.core.trace import in_transform
     if _rng.key is not None:
         k = random.fold_in(_rng.key, _rng.count)
         _rng.count += 1
         return k
-    if state.trace is not None:
+    if in_transform():
         raise ValueError(f"{what} needs randomness inside a transform (grad/vmap/jit): pass a key, e.g. "
                          f"nn.functional_call(model, params, x, rng=key); under vmap pass one key per example "
                          f"(rng=fd.random.split(key, batch_size) mapped with in_axes=0)")
