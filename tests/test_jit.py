@@ -125,3 +125,16 @@ def test_canonical_training_step_and_outputs_stay_on_device():
     assert losses[-1] < 0.5 * losses[0] and step._cache_size() == 1
     # jit outputs keep their device buffers, so feeding them back transfers nothing
     assert all(hasattr(p, '_buf') for p in params.values())
+
+
+def test_donation_updates_in_place_and_invalidates_the_input():
+    step = fd.jit(lambda p, g: {k: v - 0.5 * g[k] for k, v in p.items()}, donate_argnums=0)
+    p = {'w': fnp.ones(4), 'b': fnp.zeros(2)}
+    g = {'w': fnp.ones(4), 'b': fnp.ones(2)}
+    p1 = step(p, g)
+    p2 = step(p1, g)
+    assert p2['w'].tolist() == [0.0] * 4 and p2['b'].tolist() == [-1.0, -1.0]
+    with pytest.raises(RuntimeError, match="donated to jitted function"):
+        p1['w'] + 1.0
+    assert g['w'].tolist() == [1.0] * 4  # not donated: untouched
+    assert 'tf.aliasing_output' in step._cache[next(iter(step._cache))].executable.text

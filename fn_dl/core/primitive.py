@@ -110,6 +110,8 @@ def register_namespace(value_types, ns, default=False):
 def namespace_of(value):
     ns = _NAMESPACES.get(type(value))
     if ns is None:
+        if hasattr(type(value), 'error'):  # a donated array's placeholder explains itself
+            raise value.error()
         raise TypeError(f"no fn_dl backend handles values of type {type(value).__name__}")
     return ns
 

@@ -32,11 +32,12 @@ logger = logging.getLogger('fn_dl.jit')
 jit_p = Primitive('jit', multiple_results=True)
 
 
-def _executable(program: Program, name):
-    """The compiled executable of a closed program, or an interpreter when XLA is unavailable."""
-    exe = program.cache.get('exe')
+def _executable(program: Program, name, donated=frozenset(), backend=None):
+    """The compiled executable of a closed program (cached on it), or an interpreter if XLA is unavailable."""
+    key = ('exe', donated, backend)
+    exe = program.cache.get(key)
     if exe is None:
-        exe = program.cache['exe'] = Executable(program, name)
+        exe = program.cache[key] = Executable(program, name, backend, donated)
     return exe
 
 
@@ -98,16 +99,17 @@ jit_p.lower = lambda ctx, *args, program, name: ctx.lower_program(program, list(
 class Executable:
     """A closed program compiled by XLA (or interpreted when XLA is unavailable or asked off)."""
 
-    def __init__(self, program: Program, name, backend=None):
+    def __init__(self, program: Program, name, backend=None, donated=frozenset()):
         from fn_dl.backends.xla import _pjrt
-        from fn_dl.backends.xla.lowering import host_dtype, lower_module
+        from fn_dl.backends.xla.lowering import donation_aliases, host_dtype, lower_module
         self.program, self.name = program, name
+        self.donated = sorted(donation_aliases(program, donated)) if donated else []
         self.out_avals = program.out_avals
         self.interpret = backend == 'interpreter' or not _pjrt.available()
         if self.interpret:
             return
         start = time.perf_counter()
-        self.text = lower_module(program, name)
+        self.text = lower_module(program, name, self.donated)
         try:
             self.exe = _pjrt.compile(self.text)
         except _pjrt.CompileError as e:
@@ -125,6 +127,10 @@ class Executable:
         pj = self._pjrt
         bufs = [_buffer(a, h, pj) for a, h in zip(args, self.in_host)]
         outs = pj.execute(self.exe, bufs)
+        for i in self.donated:
+            # XLA now owns that memory (it may hold an output): the donated array must not be read again
+            args[i]._value = Donated(self.name)
+            del args[i]._buf
         results = []
         for buf, bf in zip(outs, self.out_bf16):
             host = pj.to_host(buf)
@@ -132,6 +138,21 @@ class Executable:
             arr._buf = buf  # the next jitted call takes it as is: no transfer
             results.append(arr)
         return results
+
+
+class Donated:
+    """What a donated array holds afterwards: any use raises a clear error."""
+    __slots__ = ('fn',)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def error(self):
+        return RuntimeError(f"this array was donated to jitted function {self.fn} (donate_argnums) and XLA reused "
+                            f"its memory; use that call's outputs instead")
+
+    def __getattr__(self, name):
+        raise self.error()
 
 
 def _buffer(a, host_dt, pj):
@@ -265,6 +286,26 @@ class Jitted:
                                      arg_names=self._leaf_names(args, static_idx, treedef, len(leaves)))
         return _Entry(simplify(program), consts, box['tree'], name)
 
+    def _donated(self, args, kwargs, entry):
+        """Program input indices of the leaves of donate_argnums (each array donated once)."""
+        if not self.donate_argnums:
+            return frozenset()
+        n = len(args)
+        static_idx = {i % n for i in self.static_argnums if -n <= i < n}
+        start, positions = len(entry.consts), {}
+        for i, a in enumerate(args):
+            if i in static_idx:
+                continue
+            k = len(_tree.leaves(a))
+            positions[i] = range(start, start + k)
+            start += k
+        donated = set()
+        for i in self.donate_argnums:
+            if i % n in static_idx:
+                raise ValueError(f"jit: argument {i} is both static and donated")
+            donated.update(positions.get(i % n, ()))
+        return frozenset(donated)
+
     def _leaf_names(self, args, static_idx, treedef, n_leaves):
         """Names of the flattened arguments ('x', 'params['w']', ...) for error messages."""
         params = list(self._signature.parameters) if self._signature else []
@@ -280,8 +321,8 @@ class Jitted:
         entry, leaves = self._entry(args, kwargs)
         if state.trace is None:
             if entry.executable is None:
-                entry.executable = _executable(entry.program, entry.name) if self.backend is None else \
-                    Executable(entry.program, entry.name, self.backend)
+                entry.executable = _executable(entry.program, entry.name, self._donated(args, kwargs, entry),
+                                               self.backend)
             outs = entry.executable(entry.consts + leaves_as_arrays(leaves))
         else:
             outs = jit_p.bind(*entry.consts, *leaves_as_arrays(leaves), program=entry.program, name=entry.name)

@@ -51,8 +51,8 @@ def dense(value: np.ndarray, aval: ShapedArray) -> str:
     value = np.ascontiguousarray(np.asarray(value, dtype=aval.dtype))
     if aval.dtype == dtypes.bool_:
         flat = value.reshape(-1)
-        if flat.size and (flat == flat[0]).all():
-            body = 'true' if flat[0] else 'false'
+        if not flat.size or (flat == flat[0]).all():  # a splat (an empty array too: its nested list misparses)
+            body = 'true' if flat.size and flat[0] else 'false'
         else:
             body = np.array2string(value, separator=', ', threshold=np.inf).replace('True', 'true') \
                 .replace('False', 'false')
@@ -183,18 +183,35 @@ def host_dtype(dtype):
     return np.dtype(np.uint16) if np.dtype(dtype) == dtypes.bfloat16 else np.dtype(dtype)
 
 
-def lower_module(program: Program, name='main') -> str:
+def donation_aliases(program: Program, donated):
+    """Input index -> output index whose buffer the donated input may become (same shape and dtype)."""
+    free = list(enumerate(program.out_avals))
+    aliases = {}
+    for i in sorted(donated):
+        a = program.invars[i].aval
+        for k, (j, o) in enumerate(free):
+            if o.shape == a.shape and o.dtype == a.dtype:
+                aliases[i] = j
+                del free[k]
+                break
+    return aliases
+
+
+def lower_module(program: Program, name='main', donated=()) -> str:
     """The StableHLO module text of a closed program (no constvars: consts are leading inputs).
 
     bfloat16 inputs and outputs cross the function boundary as ui16 bits
-    (DLPack has no bfloat16) and are bitcast inside.
+    (DLPack has no bfloat16) and are bitcast inside. Donated inputs are
+    aliased to an output of the same type, so XLA updates them in place.
     """
     module = Module()
     ctx = LoweringContext(module)
     params, args = [], []
+    aliases = donation_aliases(program, donated)
     for i, v in enumerate(program.invars):
         host = v.aval.update(dtype=host_dtype(v.aval.dtype))
-        params.append(f"%arg{i}: {tensor_type(host)}")
+        alias = f" {{tf.aliasing_output = {aliases[i]} : i32}}" if i in aliases else ''
+        params.append(f"%arg{i}: {tensor_type(host)}{alias}")
         args.append(f"%arg{i}" if host.dtype == v.aval.dtype else
                     ctx.op1('stablehlo.bitcast_convert', [f"%arg{i}"], [host], v.aval))
     outs = ctx.lower_program(program, args)
