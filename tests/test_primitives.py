@@ -98,6 +98,9 @@ for _n in ['argmax', 'argmin']:
 case('dot_general', lambda x, y: lax.dot_general(x, y, (((2,), (1,)), ((0,), (0,)))),
      lambda: (f64(2, 3, 4), f64(2, 4, 5)))
 case('dot_general', lambda x, y: lax.dot_general(x, y, (((0,), (0,)), ((), ()))), lambda: (f64(3, 2), f64(3, 4)))
+case('dot_general', lambda x, y: lax.dot_general(x, y, (((1,), (1,)), ((), ()))), lambda: (f64(3, 2), f64(4, 2)))
+case('dot_general', lambda x, y: lax.dot_general(x, y, (((2,), (1,)), ((), ()))), lambda: (f64(2, 3, 4), f64(5, 4)))
+case('dot_general', lambda x, y: lax.dot_general(x, y, (((1,), (0,)), ((0,), (1,)))), lambda: (f64(3, 1), f64(1, 3, 2)))
 
 
 def _scan_fn(c, xs):

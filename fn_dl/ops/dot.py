@@ -21,22 +21,35 @@ def _remaining(n, *removed):
     return [i for i in range(n) if i not in drop]
 
 
+@functools.lru_cache(maxsize=4096)
+def _layout(dimension_numbers, lhs_shape, rhs_shape):
+    """How to run a dot_general as one (batched) matmul: static per signature, so cached."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _remaining(len(lhs_shape), lc, lb), _remaining(len(rhs_shape), rc, rb)
+    bshape = tuple(lhs_shape[i] for i in lb)
+    lfs, rfs = tuple(lhs_shape[i] for i in lf), tuple(rhs_shape[i] for i in rf)
+    size = lambda dims: int(np.prod(dims, dtype=np.int64))  # noqa: E731
+    k = size([lhs_shape[i] for i in lc])
+    return (tuple(lb) + tuple(lf) + tuple(lc), tuple(rb) + tuple(rc) + tuple(rf),
+            size(bshape), size(lfs), k, size(rfs), bshape + lfs + rfs)
+
+
 @dot_general_p.def_impl
 def _dot_general_impl(xp, lhs, rhs, *, dimension_numbers, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
     out_dtype = preferred_element_type or lhs.dtype
-    if not lb and len(lc) == 1 and lc[0] == lhs.ndim - 1 and rc == (0,) and rhs.ndim <= 2:
-        out = lhs @ rhs  # the plain matmul: let BLAS see it directly
+    if not lb and len(lc) == 1 and rhs.ndim == 2 and lc[0] in (0, lhs.ndim - 1) and (lhs.ndim == 2 or lc[0] > 0):
+        # one matrix product, possibly of transposed views: BLAS takes the transposes for free
+        a = lhs if lc[0] == lhs.ndim - 1 else lhs.T
+        out = a @ (rhs if rc == (0,) else rhs.T)
+    elif not lb and lc == (lhs.ndim - 1,) and rc == (0,) and rhs.ndim == 1:
+        out = lhs @ rhs
     else:
-        lf, rf = _remaining(lhs.ndim, lc, lb), _remaining(rhs.ndim, rc, rb)
-        bshape = [lhs.shape[i] for i in lb]
-        lfs, rfs = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
-        k = int(np.prod([lhs.shape[i] for i in lc], dtype=np.int64))
-        m, n = int(np.prod(lfs, dtype=np.int64)), int(np.prod(rfs, dtype=np.int64))
-        b = int(np.prod(bshape, dtype=np.int64))
-        l3 = xp.transpose(lhs, list(lb) + lf + list(lc)).reshape(b, m, k)
-        r3 = xp.transpose(rhs, list(rb) + list(rc) + rf).reshape(b, k, n)
-        out = xp.matmul(l3, r3).reshape(bshape + lfs + rfs)
+        perm_l, perm_r, b, m, k, n, out_shape = _layout(dimension_numbers, lhs.shape, rhs.shape)
+        l3 = xp.transpose(lhs, perm_l).reshape(b, m, k)
+        r3 = xp.transpose(rhs, perm_r).reshape(b, k, n)
+        # a contraction of size 1 is an outer product: a broadcast multiply beats b tiny GEMMs
+        out = (l3 * r3 if k == 1 else xp.matmul(l3, r3)).reshape(out_shape)
     return xp.asarray(out).astype(out_dtype, copy=False)
 
 
