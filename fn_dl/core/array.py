@@ -46,7 +46,7 @@ class Array:
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return self._value.ndim
 
     @property
     def size(self) -> int:
@@ -73,6 +73,9 @@ class Array:
     def __array__(self, dtype=None, copy=None):
         v = np.asarray(self._host())
         if dtype is not None and v.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {v.dtype} to {np.dtype(dtype)} needs a copy, "
+                                 f"but copy=False was asked for")
             return v.astype(dtype)
         return v.copy() if copy else v
 
@@ -105,11 +108,18 @@ class Array:
             raise TypeError(f"only 0-d integer arrays can be used as an index; got {self.dtype}{shape_str(self.shape)}")
         return int(self._host())
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._value.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        v = self._value
+        if isinstance(v, np.generic):  # NumPy scalars do not export DLPack; 0-d arrays do
+            v = np.asarray(v)
+        if isinstance(v, np.ndarray) and not v.flags.writeable and (max_version is None or max_version < (1, 0)):
+            # our values may be read-only views (broadcasts); DLPack before 1.0 cannot say so: export a copy
+            v = v.copy()
+        return v.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
-        return self._value.__dlpack_device__()
+        v = self._value
+        return (np.asarray(v) if isinstance(v, np.generic) else v).__dlpack_device__()
 
     def __array_namespace__(self, api_version=None):
         import fn_dl.numpy
@@ -126,7 +136,9 @@ class Array:
 
     def __repr__(self):
         body = np.array2string(np.asarray(self._host()), separator=', ', prefix='Array(')
-        return f"Array({body}, dtype={self.dtype.name})"
+        # an empty array prints as [], which does not say its shape (NumPy adds it too)
+        shape = f", shape={self.shape}" if self.size == 0 and self.shape != (0,) else ''
+        return f"Array({body}{shape}, dtype={self.dtype.name})"
 
     def __str__(self):
         return str(np.asarray(self._host()))
@@ -175,6 +187,10 @@ class Tracer(Array):
     @property
     def weak_type(self):
         return self.aval.weak_type
+
+    @property
+    def ndim(self):
+        return len(self.shape)
 
     def to_concrete(self):
         """The concrete value this tracer stands for, or raise a clear error.
@@ -271,27 +287,58 @@ _METHODS = ('sum', 'prod', 'mean', 'std', 'var', 'max', 'min', 'argmax', 'argmin
             'diagonal', 'astype', 'reshape')
 
 
+# what an operator accepts as its other operand; for anything else it returns NotImplemented, so Python
+# asks the other operand (its __radd__, or falls back to identity for ==), as NumPy and JAX do
+OPERANDS = (Array, bool, int, float, complex, np.ndarray, np.generic)
+
+
+def _operator(f):
+    """f as a binary operator; fn_dl.numpy's elementwise functions carry their own (f.operator), with the
+    check out of their fast path."""
+    op = getattr(f, 'operator', None)
+    if op is not None:
+        return op
+
+    def op(self, other):
+        return f(self, other) if isinstance(other, OPERANDS) else NotImplemented
+    return op
+
+
+def _reflected(f):
+    def rop(self, other):
+        return f(other, self) if isinstance(other, OPERANDS) else NotImplemented
+    return rop
+
+
+def _method(f):
+    """f as a method that also takes NumPy's `out=None`: np.sum(x), np.mean(x), ... call x.sum(..., out=None)."""
+    def method(self, *args, out=None, **kwargs):
+        if out is not None:
+            raise TypeError(f"{f.__name__}: out= is not supported, fn_dl arrays are immutable; use the returned array")
+        return f(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = f.__name__
+    method.__doc__ = f.__doc__
+    return method
+
+
 def install_methods(ns):
     """Install the operators and methods of Array from the fn_dl.numpy namespace `ns`."""
-    def flip(f):
-        return lambda self, other: f(other, self)
-
     for dunder, name in _BINARY.items():
         f = getattr(ns, name)
-        setattr(Array, f'__{dunder}__', f)
-        setattr(Array, f'__r{dunder}__', flip(f))
+        setattr(Array, f'__{dunder}__', _operator(f))
+        setattr(Array, f'__r{dunder}__', _reflected(f))
     for dunder, name in _COMPARE.items():
-        setattr(Array, f'__{dunder}__', getattr(ns, name))
+        setattr(Array, f'__{dunder}__', _operator(getattr(ns, name)))
     for dunder, name in _UNARY.items():
         setattr(Array, f'__{dunder}__', getattr(ns, name))
-    Array.__divmod__ = lambda self, other: (ns.floor_divide(self, other), ns.remainder(self, other))
-    Array.__rdivmod__ = lambda self, other: (ns.floor_divide(other, self), ns.remainder(other, self))
+    Array.__divmod__ = _operator(lambda x1, x2: (ns.floor_divide(x1, x2), ns.remainder(x1, x2)))
+    Array.__rdivmod__ = _reflected(lambda x1, x2: (ns.floor_divide(x1, x2), ns.remainder(x1, x2)))
     Array.__getitem__ = ns._indexing.getitem
     Array.__round__ = lambda self, ndigits=0: ns.round(self, decimals=ndigits)
     for name in _METHODS:
         f = getattr(ns, '_method_' + name, None) or getattr(ns, name, None)
         if f is not None:  # tests/test_array.py checks that every listed method is present
-            setattr(Array, name, f)
+            setattr(Array, name, _method(f))
     Array.T = property(lambda self: ns.transpose(self))
     Array.mT = property(lambda self: ns.matrix_transpose(self))
     Array.real = property(ns.real)

@@ -19,7 +19,8 @@ strategies: im2col (a sliding-window view of the padded input, gathered
 into rows, one matmul per group) in general; a multiply-add per kernel tap
 for depthwise convolutions; and col2im (one matmul of the undilated input
 with the whole kernel, then a strided add per tap) when lhs_dilation > 1,
-which would otherwise multiply mostly inserted zeros.
+which would otherwise multiply mostly inserted zeros. Under jit it is one
+stablehlo.convolution.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import itertools
 import math
 from typing import NamedTuple
 
+from fn_dl.backends.xla.lowering import i64_array, i64_attr
 from fn_dl.core import dtypes
 from fn_dl.core.aval import describe, shape_str
 from fn_dl.ops._rules import NUMERIC, Primitive, ShapedArray, Zero, add_tangents, is_undefined
@@ -565,7 +567,33 @@ def _unbatched_aval(x, d):
     return ShapedArray(shape, x.dtype)
 
 
-conv_general_dilated_p.lower = 'convolution'
+def padding_attr(padding):
+    """(low, high) pairs as the `dense<...> : tensor<Nx2xi64>` padding of convolution and reduce_window."""
+    rows = ', '.join(f"[{int(lo)}, {int(hi)}]" for lo, hi in padding)
+    # an empty list would parse as shape [0], not [0, 2]
+    return f"dense<{f'[{rows}]' if rows else ''}> : tensor<{len(padding)}x2xi64>"
+
+
+def _layout_text(spec, batch, feature):
+    """One operand's layout for #stablehlo.conv: per axis, its role ('b'/'f' or 'o'/'i', or the spatial index)."""
+    roles = [''] * len(spec)
+    roles[spec[0]], roles[spec[1]] = batch, feature
+    for d, axis in enumerate(spec[2:]):
+        roles[axis] = str(d)
+    return f"[{', '.join(roles)}]"
+
+
+@conv_general_dilated_p.def_lower
+def _conv_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                feature_group_count, batch_group_count, preferred_element_type):
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    dn = (f"#stablehlo.conv<{_layout_text(lhs_spec, 'b', 'f')}x{_layout_text(rhs_spec, 'o', 'i')}->"
+          f"{_layout_text(out_spec, 'b', 'f')}>")
+    attrs = {'dimension_numbers': dn, 'window_strides': i64_array(window_strides), 'padding': padding_attr(padding),
+             'lhs_dilation': i64_array(lhs_dilation), 'rhs_dilation': i64_array(rhs_dilation),
+             'feature_group_count': i64_attr(feature_group_count), 'batch_group_count': i64_attr(batch_group_count),
+             'precision_config': '[#stablehlo<precision DEFAULT>, #stablehlo<precision DEFAULT>]'}
+    return ctx.op1('stablehlo.convolution', [lhs, rhs], ctx.avals_in, ctx.avals_out[0], attrs)
 
 
 # --- conv_transpose ----------------------------------------------------------------------------

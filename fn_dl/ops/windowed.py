@@ -16,6 +16,12 @@ Eager implementations loop over the offsets inside the window (at most a
 few dozen for pooling), each step one vectorised operation on strided views
 of the whole operand: an order of magnitude faster in NumPy than reducing
 a sliding-window view.
+
+Under jit, reduce_window_* lower to stablehlo.reduce_window,
+select_and_gather_add to a reduce_window over (operand, tangent, marker)
+triples, and select_and_scatter_add to stablehlo.select_and_scatter (the
+offset loop above, in StableHLO, where that op cannot express the window
+dilation); jit selects exactly the positions eager selects, ties included.
 """
 from __future__ import annotations
 
@@ -24,10 +30,13 @@ import math
 
 import numpy as np
 
+from fn_dl.backends.xla.lowering import compare, i64_array
+from fn_dl.backends.xla.lowering import select as select_op
 from fn_dl.core import dtypes
 from fn_dl.core.aval import describe, shape_str
 from fn_dl.ops._rules import NUMERIC, REAL, Primitive, ShapedArray, Zero, bdim_at_front, deflinear
-from fn_dl.ops.conv import dilate_dim, vjp_lhs_padding, pad_dilate, pad_dilate_slices, padtype_to_pads
+from fn_dl.ops.conv import (dilate_dim, vjp_lhs_padding, pad_dilate, pad_dilate_slices, padding_attr,
+                            padtype_to_pads)
 from fn_dl.ops.shape import full, pad
 
 __all__ = ['reduce_window_sum', 'reduce_window_max', 'reduce_window_min', 'select_and_gather_add',
@@ -102,6 +111,40 @@ def _with_unit_axis(params, at):
                 base_dilation=ins(params['base_dilation'], 1), window_dilation=ins(params['window_dilation'], 1))
 
 
+def _window_attrs(window_dimensions, window_strides, padding, base_dilation, window_dilation):
+    return {'window_dimensions': i64_array(window_dimensions), 'window_strides': i64_array(window_strides),
+            'base_dilations': i64_array(base_dilation), 'window_dilations': i64_array(window_dilation),
+            'padding': padding_attr(padding)}
+
+
+def _scalar(dtype):
+    return ShapedArray((), dtype)
+
+
+def _grid(x_aval, padding, base_dilation):
+    """The lax.pad config that pads and dilates an operand onto the grid its windows slide over, and that
+    grid's aval. The selection primitives pad explicitly, because eager selects padding and holes (holding
+    the identity) like elements: reduce_window would fill them with its initial accumulator, and
+    select_and_scatter has no base dilation."""
+    config = tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding, base_dilation))
+    return config, x_aval.update(shape=pad_dilate_slices(x_aval.shape, config)[0])
+
+
+def _pad_op(ctx, x, fill, config, in_aval, out_aval):
+    lo, hi, interior = zip(*config) if config else ((), (), ())
+    scalar = _scalar(in_aval.dtype)
+    return ctx.op1('stablehlo.pad', [x, ctx.splat(fill, scalar)], [in_aval, scalar], out_aval,
+                   {'edge_padding_low': i64_array(lo), 'edge_padding_high': i64_array(hi),
+                    'interior_padding': i64_array(interior)})
+
+
+def _slice_op(ctx, x, slices, in_aval, out_aval):
+    return ctx.op1('stablehlo.slice', [x], [in_aval], out_aval,
+                   {'start_indices': i64_array([d.start for d in slices]),
+                    'limit_indices': i64_array([d.stop for d in slices]),
+                    'strides': i64_array([d.step for d in slices])})
+
+
 # --- reduce_window_sum / max / min -----------------------------------------------------------
 
 def _reduce_window(kind, allowed):
@@ -138,7 +181,15 @@ def _reduce_window(kind, allowed):
         (x,), (d,) = args, dims
         return prim.bind(x, **_with_unit_axis(params, d)), d
 
-    prim.lower = 'reduce_window'
+    @prim.def_lower
+    def _lower(ctx, x, **params):
+        aval, scalar = ctx.avals_in[0], _scalar(ctx.avals_in[0].dtype)
+        body = ctx.region([scalar, scalar], [scalar],
+                          lambda sub, ab: [sub.op1(f'stablehlo.{op_name}', ab, [scalar, scalar], scalar)])
+        init = ctx.splat(_identity(kind, aval.dtype), scalar)
+        return ctx.op1('stablehlo.reduce_window', [x, init], [aval, scalar], ctx.avals_out[0], _window_attrs(**params),
+                       [body])
+
     return prim
 
 
@@ -218,6 +269,7 @@ def reduce_window_min(operand, window_dimensions, window_strides, padding, base_
 # --- select_and_gather_add / select_and_scatter_add ------------------------------------------------
 
 _COMPARE = {'max': 'greater', 'min': 'less'}
+_BETTER = {'max': 'GT', 'min': 'LT'}  # the same strict comparisons, as StableHLO directions
 
 
 def _selection(xp, x, select, out_shape, params):
@@ -269,6 +321,36 @@ def _gather_abstract(t, x, *, select, **params):
     return ShapedArray(_window_shape('select_and_gather_add', x, **params), t.dtype, t.weak_type)
 
 
+@select_and_gather_add_p.def_lower
+def _gather_lower(ctx, t, x, *, select, window_dimensions, window_strides, padding, base_dilation,
+                  window_dilation):
+    """JAX's form, a reduce_window over (operand, tangent) pairs keeping the pair whose operand wins, plus a
+    third operand that marks window elements. The accumulator starts as a non-element that the first element
+    replaces whatever its value; JAX's starts as the identity and keeps ties with it, so an element equal to
+    the identity (-inf, a bool) would lose its window where eager picks it."""
+    t_aval, x_aval = ctx.avals_in
+    out = ctx.avals_out[0]
+    config, xgrid = _grid(x_aval, padding, base_dilation)
+    tgrid, mgrid = xgrid.update(dtype=t_aval.dtype), xgrid.update(dtype=dtypes.bool_)
+    operands = [_pad_op(ctx, x, _identity(select, x_aval.dtype), config, x_aval, xgrid),
+                _pad_op(ctx, t, 0, config, t_aval, tgrid), ctx.splat(True, mgrid)]
+    sx, st, sb = _scalar(x_aval.dtype), _scalar(t_aval.dtype), _scalar(dtypes.bool_)
+
+    def body(sub, args):
+        acc_x, acc_t, acc_m, x_, t_, m_ = args
+        # as eager: the later element replaces the accumulator only when strictly better, so the first wins
+        fresh = sub.op1('stablehlo.not', [acc_m], [sb], sb)
+        take = sub.op1('stablehlo.or', [fresh, compare(sub, _BETTER[select], x_, acc_x, sx)], [sb, sb], sb)
+        return [select_op(sub, take, x_, acc_x, sx, sb), select_op(sub, take, t_, acc_t, st, sb),
+                sub.op1('stablehlo.or', [acc_m, m_], [sb, sb], sb)]
+    region = ctx.region([sx, st, sb, sx, st, sb], [sx, st, sb], body)
+    inits = [ctx.splat(_identity(select, x_aval.dtype), sx), ctx.splat(0, st), ctx.splat(False, sb)]
+    ones = (1,) * x_aval.ndim
+    attrs = _window_attrs(window_dimensions, window_strides, ((0, 0),) * x_aval.ndim, ones, window_dilation)
+    return ctx.op('stablehlo.reduce_window', operands + inits, [xgrid, tgrid, mgrid, sx, st, sb],
+                  [out.update(dtype=d) for d in (x_aval.dtype, t_aval.dtype, dtypes.bool_)], attrs, [region])[1]
+
+
 def select_and_gather_add(tangents, operand, select, window_dimensions, window_strides, padding,
                           base_dilation=None, window_dilation=None):
     """In each window of `operand`, the entry of `tangents` at the position of the max (select='max') or min.
@@ -315,6 +397,61 @@ def _scatter_abstract(s, x, *, select, **params):
     return ShapedArray(x.shape, s.dtype, s.weak_type)
 
 
+@select_and_scatter_add_p.def_lower
+def _scatter_lower(ctx, s, x, *, select, window_dimensions, window_strides, padding, base_dilation,
+                   window_dilation):
+    s_aval, x_aval = ctx.avals_in
+    out = ctx.avals_out[0]
+    if out.size == 0 or s_aval.size == 0:  # no window, nothing to scatter (and no slices to take below)
+        return ctx.splat(0, out)
+    config, xgrid = _grid(x_aval, padding, base_dilation)
+    sgrid = xgrid.update(dtype=s_aval.dtype)
+    xpad = _pad_op(ctx, x, _identity(select, x_aval.dtype), config, x_aval, xgrid)
+    if any(d > 1 for d in window_dilation) or s_aval.dtype != x_aval.dtype or x_aval.ndim == 0:
+        # select_and_scatter has no window dilation, its source must have the operand's dtype, and XLA
+        # aborts the process on a rank-0 one (jaxlib 0.10.2, JAX's lowering too)
+        acc = _scatter_by_offsets(ctx, s, xpad, xgrid, select, window_dimensions, window_strides, window_dilation)
+    else:
+        sx, ss, sb = _scalar(x_aval.dtype), _scalar(s_aval.dtype), _scalar(dtypes.bool_)
+
+        def keep(sub, args):  # the current selection stays unless the candidate is strictly better, as eager
+            current, candidate = args
+            return [sub.op1('stablehlo.not', [compare(sub, _BETTER[select], candidate, current, sx)], [sb], sb)]
+        pick = ctx.region([sx, sx], [sb], keep)
+        add = ctx.region([ss, ss], [ss], lambda sub, ab: [sub.op1('stablehlo.add', ab, [ss, ss], ss)])
+        attrs = {'window_dimensions': i64_array(window_dimensions), 'window_strides': i64_array(window_strides),
+                 'padding': padding_attr(((0, 0),) * x_aval.ndim)}
+        acc = ctx.op1('stablehlo.select_and_scatter', [xpad, s, ctx.splat(0, ss)], [xgrid, s_aval, ss], sgrid,
+                      attrs, [pick, add])
+    # the transpose of that pad: undo the edges (cropped positions come back as zeros), then step over holes
+    dilated = sgrid.update(shape=tuple(dilate_dim(n, it + 1) for n, (_, _, it) in zip(x_aval.shape, config)))
+    acc = _pad_op(ctx, acc, 0, [(-lo, -hi, 0) for lo, hi, _ in config], sgrid, dilated)
+    return _slice_op(ctx, acc, [slice(0, n, it + 1) for n, (_, _, it) in zip(dilated.shape, config)], dilated, out)
+
+
+def _scatter_by_offsets(ctx, s, xpad, xgrid, select, window_dimensions, window_strides, window_dilation):
+    """What the eager implementation does: per offset in the window (row-major), a strided slice of the
+    padded operand; running strict compares find each window's first max (min); each offset's share of `s`
+    goes back onto the grid by an interior pad."""
+    s_aval = ctx.avals_in[0]
+    win, idx, flags = (s_aval.update(dtype=d) for d in (xgrid.dtype, dtypes.int32, dtypes.bool_))
+    sgrid = xgrid.update(dtype=s_aval.dtype)
+    slices = list(_window_slices(s_aval.shape, window_dimensions, window_strides, window_dilation))
+    best, index = _slice_op(ctx, xpad, slices[0], xgrid, win), ctx.splat(0, idx)
+    for o, sl in enumerate(slices[1:], 1):
+        v = _slice_op(ctx, xpad, sl, xgrid, win)
+        wins = compare(ctx, _BETTER[select], v, best, win)
+        best = select_op(ctx, wins, v, best, win, flags)
+        index = select_op(ctx, wins, ctx.splat(o, idx), index, idx, flags)
+    zeros, acc = ctx.splat(0, s_aval), None
+    for o, sl in enumerate(slices):
+        share = select_op(ctx, compare(ctx, 'EQ', index, ctx.splat(o, idx), idx), s, zeros, s_aval, flags)
+        edges = [(d.start, n - d.stop, d.step - 1) for d, n in zip(sl, xgrid.shape)]
+        spread = _pad_op(ctx, share, 0, edges, s_aval, sgrid)
+        acc = spread if acc is None else ctx.op1('stablehlo.add', [acc, spread], [sgrid, sgrid], sgrid)
+    return acc
+
+
 def select_and_scatter_add(source, operand, select, window_dimensions, window_strides, padding,
                            base_dilation=None, window_dilation=None):
     """Add each window's `source` value at the position of the max (select='max') or min of `operand` there.
@@ -352,7 +489,5 @@ def _selection_rules(prim, transpose_prim):
 
 _selection_rules(select_and_gather_add_p, select_and_scatter_add_p)
 _selection_rules(select_and_scatter_add_p, select_and_gather_add_p)
-select_and_gather_add_p.lower = 'reduce_window'
-select_and_scatter_add_p.lower = 'select_and_scatter'
 _chooser_jvp(reduce_window_max_p, 'max')
 _chooser_jvp(reduce_window_min_p, 'min')

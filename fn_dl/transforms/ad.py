@@ -19,8 +19,12 @@ from fn_dl.core import dtypes
 from fn_dl.core.ad_util import UndefinedPrimal, Zero
 from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import shape_str
-from fn_dl.core.ir import Literal, Program
-from fn_dl.core.staging import StagingTrace
+from fn_dl.core.ir import Literal, Program, eval_program
+from fn_dl.core.staging import StagingTrace, stage
+from fn_dl.numpy import asarray, eye, moveaxis, reshape
+from fn_dl.ops.elementwise import add_p, convert_element_type
+from fn_dl.ops.shape import full
+from fn_dl.ops.shape import slice as _slice
 from fn_dl.core.trace import Trace, aval_of, set_trace, state
 
 
@@ -33,6 +37,11 @@ class JVPTracer(Tracer):
     @property
     def aval(self):
         return aval_of(self.primal)
+
+    # read through to the primal without building an aval (rules ask for shapes constantly)
+    shape = property(lambda self: self.primal.shape)
+    dtype = property(lambda self: self.primal.dtype)
+    ndim = property(lambda self: self.primal.ndim)
 
     def to_concrete(self):
         p = self.primal
@@ -78,7 +87,6 @@ def _is_float(aval):
 
 
 def _as_array(x, what):
-    from fn_dl.numpy import asarray
     if isinstance(x, Array):
         return x
     try:
@@ -88,7 +96,6 @@ def _as_array(x, what):
 
 
 def zeros_like_aval(aval):
-    from fn_dl.ops.shape import full
     return full(aval.shape, 0, aval.dtype)
 
 
@@ -143,7 +150,6 @@ class LinearFunction:
         self.in_avals, self.out_avals = in_avals, out_avals
 
     def __call__(self, *tangents):
-        from fn_dl.core.ir import eval_program
         t_flat, t_tree = _tree.flatten(tuple(tangents))
         if t_tree != self.in_tree:
             raise ValueError(f"linearized function: expected tangents with structure {self.in_tree}, got {t_tree}")
@@ -252,7 +258,6 @@ _NO_TRANSPOSE_HINTS = {
 
 
 def _add(a, b):
-    from fn_dl.ops.elementwise import add_p
     return add_p.bind(a, b)
 
 
@@ -286,7 +291,6 @@ def vjp(fun, *primals, has_aux=False):
 
 
 def _cast_ct(ct, aval):
-    from fn_dl.ops.elementwise import convert_element_type
     return ct if ct.dtype == aval.dtype else convert_element_type(ct, aval.dtype)
 
 
@@ -343,7 +347,6 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             raise TypeError(f"grad requires a floating output; got {out.dtype}")
         if dtypes.is_complex(out.dtype) and not holomorphic:
             raise TypeError("grad requires a real output; for a complex output pass holomorphic=True")
-        from fn_dl.ops.shape import full
         g = vjp_fn(full((), 1, out.dtype))
         g = g[0] if single else g
         return ((out, res[2]), g) if has_aux else (out, g)
@@ -372,7 +375,6 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
 
 def _std_basis(leaves):
     """The standard basis of the flattened leaves: one array per leaf, with a leading axis of total size."""
-    from fn_dl.numpy import eye, reshape
     sizes = [int(x.size) for x in leaves]
     total = sum(sizes)
     dt = dtypes.result_type(*[(x.dtype, False) for x in leaves])[0] if leaves else dtypes.float32
@@ -386,8 +388,6 @@ def _std_basis(leaves):
 
 def _split_jac(jac, lead_shape, in_leaves):
     """jac has the stacked basis axis first: one block per input leaf, shaped lead_shape + leaf.shape."""
-    from fn_dl.numpy import moveaxis, reshape
-    from fn_dl.ops.shape import slice as _slice
     blocks, start = [], 0
     for leaf in in_leaves:
         n = int(leaf.size)
@@ -477,8 +477,6 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
 
 def _split_jac_rows(c, out_leaves):
     """c has shape (M, *in_shape); return one block per output leaf shaped out_shape + in_shape."""
-    from fn_dl.numpy import reshape
-    from fn_dl.ops.shape import slice as _slice
     blocks, start = [], 0
     for o in out_leaves:
         n = int(o.size)
@@ -510,8 +508,6 @@ def jvp_program(program: Program, nonzero, force=None):
     says which output tangents are not structurally zero, or'ed with
     `force` (those are emitted as zeros).
     """
-    from fn_dl.core.ir import eval_program
-    from fn_dl.core.staging import stage
     n = len(program.invars)
     nz_out = []
 
@@ -542,8 +538,6 @@ def linearize_program(program: Program, nonzero):
     The primal part is computed by the parent trace (eagerly, or into an outer
     jit) and only the linear part goes on a reverse-mode tape.
     """
-    from fn_dl.core.ir import eval_program
-    from fn_dl.core.staging import stage
     box = {}
 
     def primal_fn(*primals):
@@ -567,7 +561,6 @@ def linearize_program(program: Program, nonzero):
 
 def transpose_program(program: Program, linear):
     """Program(*known inputs, *cts of outputs) -> cts of the linear inputs (zeros instantiated)."""
-    from fn_dl.core.staging import stage
     known_vars = [v for v, lin in zip(program.invars, linear) if not lin]
     lin_vars = [v for v, lin in zip(program.invars, linear) if lin]
     n_known = len(known_vars)
