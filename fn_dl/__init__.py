@@ -20,6 +20,8 @@ from fn_dl.transforms.ad import grad, hessian, jacfwd, jacrev, jvp, linearize, v
 from fn_dl.transforms.batching import vmap  # noqa: F401
 from fn_dl.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient  # noqa: F401
 from fn_dl.transforms.jit import jit, make_ir  # noqa: F401
+from fn_dl import data  # noqa: F401,E402
+from fn_dl.io import load, save  # noqa: F401,E402
 from fn_dl import optim  # noqa: F401,E402
 
 __version__ = '0.1.0'
