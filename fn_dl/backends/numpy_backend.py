@@ -65,17 +65,32 @@ def _cholesky(a):
     return out
 
 
+_SMALL_TRIANGULAR = 32
+
+
 def _solve_triangular(a, b, *, lower, trans, unit_diagonal):
     """x with op(a) @ x = b for stacks of triangular a (op by trans: 0 none, 1 transpose,
     2 conjugate transpose), reading only a's lower (or upper) triangle, and not its diagonal
-    when unit_diagonal."""
+    when unit_diagonal. A zero on the diagonal gives inf/nan, as XLA, rather than an error."""
     if a.size == 0 or b.size == 0:
         return np.zeros(b.shape, b.dtype)
+    n = a.shape[-1]
     try:
-        x = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal, check_finite=False)
+        if n <= _SMALL_TRIANGULAR:
+            # small systems: numpy's solve loops over the batch in C, where scipy's batched trtrs
+            # loops in Python and OpenBLAS threads each tiny call; the O(n^3) is negligible here
+            t = np.tril(a) if lower else np.triu(a)
+            if unit_diagonal:
+                t[..., range(n), range(n)] = 1
+            if trans:
+                t = np.swapaxes(t, -1, -2).conj() if trans == 2 else np.swapaxes(t, -1, -2)
+            x = np.linalg.solve(t, b)
+        else:
+            x = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
+                                    check_finite=False)
     except np.linalg.LinAlgError:
-        # a zero on a diagonal: XLA divides through to inf/nan instead of raising, and so does BLAS
-        # trsm, which does not check; scipy has no batched trsm, so loop (only on this path)
+        # singular: BLAS trsm divides through to inf/nan without checking; scipy has no batched
+        # trsm, so loop (only on this path)
         trsm = sl.blas.get_blas_funcs('trsm', (a, b))
         a2, b2 = a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:])
         x = np.stack([trsm(1.0, ai, bi, lower=lower, trans_a=trans, diag=unit_diagonal) for ai, bi in zip(a2, b2)])

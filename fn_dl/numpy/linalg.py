@@ -85,15 +85,11 @@ def _symmetrize(x):
     return (x + _H(x)) * 0.5
 
 
-def _real_dtype(dt):
-    return dtypes.to_real(dt) if dtypes.is_complex(dt) else dt
-
-
-def _lu_parts(x):
-    """(lu, sign of the row permutation as x's dtype, permutation) of lu(x)."""
-    lu, pivots, permutation = lin.lu(x)
+def _lu_parity(x):
+    """(lu, the sign of lu(x)'s row permutation as x's dtype)."""
+    lu, pivots, _ = lin.lu(x)
     swaps = count_nonzero(pivots != arange(pivots.shape[-1], dtype=pivots.dtype), axis=-1)
-    return lu, (1 - 2 * (swaps % 2)).astype(x.dtype), permutation
+    return lu, (1 - 2 * (swaps % 2)).astype(x.dtype)
 
 
 # --- factorizations ------------------------------------------------------------------------
@@ -223,7 +219,7 @@ def det(x, /):
     4.0
     """
     x = _matrices('det', x, square=True)
-    lu, parity, _ = _lu_parts(x)
+    lu, parity = _lu_parity(x)
     return parity * prod(_diagonal(lu), axis=-1)
 
 
@@ -236,7 +232,7 @@ def slogdet(x, /):
     (-1.0, 1.7918)
     """
     x = _matrices('slogdet', x, square=True)
-    lu, parity, _ = _lu_parts(x)
+    lu, parity = _lu_parity(x)
     diag = _diagonal(lu)
     singular = any(diag == 0, axis=-1)
     magnitude = abs(diag)

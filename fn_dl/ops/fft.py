@@ -80,7 +80,12 @@ def _fft_abstract(x, *, fft_type, fft_lengths):
 
 
 def fft(x, fft_type, fft_lengths):
-    """The `fft_type` transform of x over its last len(fft_lengths) axes (1 to 3)."""
+    """The `fft_type` transform of x over its last len(fft_lengths) axes (1 to 3).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fft(fnp.asarray([1.0, 1.0, 1.0, 1.0]), RFFT, (4,)).tolist()
+    [(4+0j), 0j, 0j]
+    """
     return fft_p.bind(x, fft_type=str(fft_type), fft_lengths=tuple(int(n) for n in fft_lengths))
 
 

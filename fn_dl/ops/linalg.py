@@ -106,16 +106,15 @@ def _diag_part(x):
     return slice(flat, lead + (0,), x.shape[:-2] + (n * n,), (1,) * (x.ndim - 2) + (n + 1,))
 
 
-def _diag_matrix(v):
-    """Square matrices with v (..., n) on their diagonals."""
-    shape = v.shape + v.shape[-1:]
-    rows = broadcast_in_dim(v, shape, tuple(range(v.ndim - 1)) + (v.ndim,))
-    return mul(rows, _eye(shape, v.dtype))
-
-
 def _rows_bcast(v, shape):
     """v (..., k) broadcast to (..., n, k): entry [i, j] is v[j]."""
     return broadcast_in_dim(v, shape, tuple(range(v.ndim - 1)) + (v.ndim,))
+
+
+def _diag_matrix(v):
+    """Square matrices with v (..., n) on their diagonals."""
+    shape = v.shape + v.shape[-1:]
+    return mul(_rows_bcast(v, shape), _eye(shape, v.dtype))
 
 
 def _cols_bcast(v, shape):
@@ -169,7 +168,12 @@ def _cholesky_abstract(a):
 
 def cholesky(a):
     """Lower Cholesky factor L (L @ L^H = a) reading only a's lower triangle; NaNs (in the lower
-    triangle) where a is not positive definite."""
+    triangle) where a is not positive definite.
+
+    >>> import fn_dl.numpy as fnp
+    >>> cholesky(fnp.asarray([[4.0, 2.0], [2.0, 5.0]])).tolist()
+    [[2.0, 0.0], [1.0, 2.0]]
+    """
     return cholesky_p.bind(a)
 
 
@@ -243,6 +247,11 @@ def triangular_solve(a, b, *, left_side=False, lower=False, transpose_a=False, c
     """x with op(a) @ x = b (left_side) or x @ op(a) = b, a triangular; op transposes and/or conjugates.
 
     Reads only a's lower (or upper) triangle, and not its diagonal when unit_diagonal.
+
+    >>> import fn_dl.numpy as fnp
+    >>> a = fnp.asarray([[2.0, 0.0], [1.0, 1.0]])
+    >>> triangular_solve(a, fnp.asarray([[2.0], [3.0]]), left_side=True, lower=True).tolist()
+    [[1.0], [2.0]]
     """
     return triangular_solve_p.bind(a, b, left_side=bool(left_side), lower=bool(lower),
                                    transpose_a=bool(transpose_a), conjugate_a=bool(conjugate_a),
@@ -351,6 +360,11 @@ def lu(a):
 
     lu holds L (unit diagonal, below it) and U (on and above it); pivots are LAPACK's 0-based row
     swaps; a[..., permutation, :] == L @ U.
+
+    >>> import fn_dl.numpy as fnp
+    >>> lu_, pivots, permutation = lu(fnp.asarray([[1.0, 2.0], [3.0, 4.0]]))
+    >>> pivots.tolist(), permutation.tolist()
+    ([1, 1], [1, 0])
     """
     return lu_p.bind(a)
 
@@ -398,6 +412,11 @@ def lu_solve(lu_, permutation, b, trans=0):
     """Solve a x = b (trans=0), a^T x = b (1) or a^H x = b (2) from lu(a) = (lu_, _, permutation).
 
     b is (..., m, k) with the batch axes of lu_.
+
+    >>> import fn_dl.numpy as fnp
+    >>> lu_, _, permutation = lu(fnp.asarray([[2.0, 0.0], [0.0, 4.0]]))
+    >>> lu_solve(lu_, permutation, fnp.asarray([[2.0], [2.0]])).tolist()
+    [[1.0], [0.5]]
     """
     p = _permutation_matrix(permutation, b.dtype)
     if trans == 0:
@@ -433,7 +452,12 @@ def _qr_abstract(a, *, full_matrices):
 
 def qr(a, full_matrices=False):
     """QR decomposition of (..., m, n) matrices: q (..., m, k), r (..., k, n), k = m if full_matrices
-    else min(m, n)."""
+    else min(m, n).
+
+    >>> import fn_dl.numpy as fnp
+    >>> [x.shape for x in qr(fnp.ones((4, 3)), full_matrices=True)]
+    [(4, 4), (4, 3)]
+    """
     return qr_p.bind(a, full_matrices=bool(full_matrices))
 
 
@@ -453,8 +477,7 @@ def _thin_qr_jvp(q, r, dx):
 
 
 def _cols(x, start, stop):
-    return slice(x, (0,) * x.ndim, x.shape[:-1] + (stop,)) if start == 0 else \
-        slice(x, (0,) * (x.ndim - 1) + (start,), x.shape[:-1] + (stop,))
+    return slice(x, (0,) * (x.ndim - 1) + (start,), x.shape[:-1] + (stop,))
 
 
 def _rows(x, start, stop):
@@ -514,7 +537,12 @@ def _eigh_abstract(a, *, lower):
 
 def eigh(a, lower=True):
     """Eigenvectors v (columns) and ascending real eigenvalues w of Hermitian matrices, reading only
-    the lower (or upper) triangle: a @ v == v * w."""
+    the lower (or upper) triangle: a @ v == v * w.
+
+    >>> import fn_dl.numpy as fnp
+    >>> eigh(fnp.asarray([[2.0, 0.0], [0.0, 1.0]]))[1].tolist()
+    [1.0, 2.0]
+    """
     return eigh_p.bind(a, lower=bool(lower))
 
 
@@ -572,6 +600,10 @@ def svd(a, full_matrices=False, compute_uv=True):
     """Singular values s (descending, real) and, with compute_uv, u and vh: a == u @ diag(s) @ vh.
 
     Returns [s, u, vh], or [s] without compute_uv.
+
+    >>> import fn_dl.numpy as fnp
+    >>> svd(fnp.asarray([[0.0, 2.0], [3.0, 0.0]]), compute_uv=False)[0].tolist()
+    [3.0, 2.0]
     """
     return svd_p.bind(a, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
 
