@@ -50,6 +50,15 @@ def main():
     _, f_jvp = fd.linearize(lambda v: fnp.sin(v) * v, x)
     print(f_jvp.program)
 
+    # jit: trace once into fn_dl's IR, lower to StableHLO, compile with XLA
+    def f(v):
+        return fnp.sum(fnp.tanh(v) ** 2)
+    print("the traced program of f:")
+    print(fd.make_ir(f)(x))
+    print("its StableHLO (what XLA compiles):")
+    print(fd.jit(f).lower(x).as_text())
+    print("jit(grad(f)) equals grad(f):", np.allclose(np.asarray(fd.jit(fd.grad(f))(x)), np.asarray(fd.grad(f)(x))))
+
 
 if __name__ == '__main__':
     main()
