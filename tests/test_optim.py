@@ -308,7 +308,7 @@ def test_matches_optax(name):
     their_update = jax.jit(theirs.update)
     init = {**{k: v.astype(np.float32) for k, v in INIT.items()},
             'big': _rng.standard_normal((160, 130)).astype(np.float32)}  # factored by default
-    pf, sf = {k: fnp.asarray(v) for k, v in init.items()}, None
+    pf = {k: fnp.asarray(v) for k, v in init.items()}
     po = {k: jnp.asarray(v) for k, v in init.items()}
     sf, so = ours.init(pf), theirs.init(po)
     for _ in range(STEPS):
@@ -567,6 +567,9 @@ def test_clear_errors():
         O.adamw(1e-2, mask=lambda p: fd.tree.map(lambda x: x > 0, p)).init({'w': fnp.ones(1)})
     with pytest.raises(ValueError, match="mask must be a tree shaped like the parameters"):
         O.adamw(1e-2, mask={'v': True}).init({'w': fnp.ones(1)})
+    with pytest.raises(ValueError, match="inside multi_transform or masked, a transformation sees the whole tree"):
+        O.multi_transform({'a': O.adamw(1e-2, mask={'w': True}), 'b': O.sgd(1.0)}, {'w': 'a', 'v': 'b'}).init(
+            {'w': fnp.ones(1), 'v': fnp.ones(1)})
     with pytest.raises(ValueError, match="no transformation for the labels 'c'; transforms has 'a', 'b'"):
         O.multi_transform({'a': O.sgd(1.0), 'b': O.sgd(1.0)}, {'w': 'a', 'v': 'c'}).init(
             {'w': fnp.ones(1), 'v': fnp.ones(1)})

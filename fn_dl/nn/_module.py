@@ -84,6 +84,10 @@ class Parameter(Array):
     def __repr__(self):
         return 'Parameter containing:\n' + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        # a deep-copied module (e.g. TransformerEncoder's layer clones) needs parameters of its own
+        return Parameter(self, self.requires_grad)
+
 
 def _as_array(value):
     from fn_dl.numpy import asarray

@@ -5,14 +5,12 @@
 >>> fnp.sum(x * 2, axis=1).tolist()
 [6.0, 14.0]
 """
-from __future__ import annotations
 
 import sys as _sys
 
 import numpy as _np
 
 from fn_dl import backends as _backends  # noqa: F401  (registers the eager namespaces)
-from fn_dl.core import dtypes as _dt
 from fn_dl.core.array import Array, install_methods as _install_methods
 from fn_dl.numpy import _indexing, fft, linalg  # noqa: F401
 from fn_dl.numpy._indexing import *  # noqa: F401,F403
@@ -31,6 +29,8 @@ from fn_dl.numpy._dtypes_api import *  # noqa: F401,F403
 
 __array_api_version__ = '2024.12'
 ndarray = Array
+# arrays are immutable and have no memory layout to choose: these are asarray
+asanyarray = ascontiguousarray = asarray
 newaxis = None
 e = _np.e
 pi = _np.pi

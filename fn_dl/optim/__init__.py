@@ -17,7 +17,7 @@ chains of small `scale_by_*` blocks; where torch.optim has the optimiser, they t
 [0.9899, 0.9899, 0.9899]
 """
 from fn_dl.optim._alias import (adadelta, adafactor, adagrad, adam, adamax, adamw, amsgrad, lamb, lion,  # noqa: F401
-                                nadam, radam, rmsprop, sgd)
+                                momentum, nadam, radam, rmsprop, sgd)
 from fn_dl.optim._base import (EmptyState, GradientTransformation, Schedule, apply_updates, chain,  # noqa: F401
                                identity, stateless)
 from fn_dl.optim._clipping import ZeroNansState, clip, clip_by_block_rms, clip_by_global_norm, zero_nans  # noqa: F401

@@ -49,6 +49,18 @@ def sgd(learning_rate, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=F
                   scale_by_learning_rate(learning_rate))
 
 
+def momentum(learning_rate, momentum=0.9, nesterov=False):
+    """SGD with (heavy-ball or Nesterov) momentum: sgd(learning_rate, momentum, nesterov=nesterov).
+
+    >>> import fn_dl.numpy as fnp
+    >>> opt = momentum(0.1, 0.9)
+    >>> u, _ = opt.update(fnp.asarray([1.0]), opt.init(fnp.zeros(1)))
+    >>> [round(x, 6) for x in u.tolist()]
+    [-0.1]
+    """
+    return sgd(learning_rate, momentum=momentum, nesterov=nesterov)
+
+
 def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
     """Adam (Kingma and Ba, 2014), as torch.optim.Adam.
 

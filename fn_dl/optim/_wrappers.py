@@ -36,8 +36,11 @@ def _per_leaf(spec, t, who, what):
     try:
         return tree.broadcast_prefix(spec, t)
     except ValueError:
+        nested = any(x is None for x in tree.leaves(t, is_leaf=lambda x: x is None))
+        hint = (" (inside multi_transform or masked, a transformation sees the whole tree, with None for the "
+                "leaves it does not own: give the whole tree, or a function of it)") if nested else ""
         raise ValueError(f"{who}: the {what} must be a tree shaped like the parameters, or a prefix of it; "
-                         f"{what}: {tree.structure(spec)}, parameters: {tree.structure(t)}") from None
+                         f"{what}: {tree.structure(spec)}, parameters: {tree.structure(t)}{hint}") from None
 
 
 def _mask_flags(mask, t, who):
