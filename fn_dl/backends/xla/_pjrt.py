@@ -41,8 +41,21 @@ def client():
     if _client is None:
         if _IMPORT_ERROR:
             raise RuntimeError(_IMPORT_ERROR)
+        _register_lapack()
         _client = _xc.make_cpu_client()
     return _client
+
+
+def _register_lapack():
+    """Make jaxlib's LAPACK kernels (typed-FFI handlers) callable as custom-call targets.
+
+    The linalg primitives (lu, qr, eigh, svd) lower to `stablehlo.custom_call`s of these
+    targets, as JAX lowers them on CPU. `initialize` binds the kernels to SciPy's LAPACK.
+    """
+    from jaxlib.cpu import _lapack
+    _lapack.initialize()
+    for name, capsule in _lapack.registrations().items():
+        _xc.register_custom_call_target(name, capsule, platform='cpu', api_version=1)
 
 
 def device():
@@ -68,9 +81,24 @@ def to_device(value: np.ndarray):
     return _jax.dlpack_managed_tensor_to_buffer(value.__dlpack__(), device(), None)
 
 
+class _Exported:
+    """A DLPack producer for a device buffer: jaxlib alone (without the jax package) gives its arrays no
+    __dlpack__ method, but exports them with buffer_to_dlpack_managed_tensor."""
+    __slots__ = ('buf',)
+
+    def __init__(self, buf):
+        self.buf = buf
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        return _jax.buffer_to_dlpack_managed_tensor(self.buf)
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU, device 0
+
+
 def to_host(buf) -> np.ndarray:
     """A host array viewing a device buffer (zero-copy on CPU; read-only)."""
-    return np.from_dlpack(buf)
+    return np.from_dlpack(_Exported(buf))
 
 
 def execute(executable, buffers):
