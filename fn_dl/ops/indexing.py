@@ -456,10 +456,9 @@ def _gather_lower(ctx, operand, indices, *, dimension_numbers, slice_sizes, mode
     ok = _in_bounds(ctx, indices, i_aval, dn.index_vector_dim,
                     [x_aval.shape[d] - slice_sizes[d] for d in dn.start_index_map])
     pred = out_aval.update(dtype=dtypes.bool_, weak_type=False)
+    ok_aval = pred.update(shape=_batch_shape(i_aval.shape, dn.index_vector_dim))
     batch_axes = [i for i in range(out_aval.ndim) if i not in dn.offset_dims]
-    mask = ctx.op1('stablehlo.broadcast_in_dim', [ok], [pred.update(shape=_batch_shape(i_aval.shape,
-                                                                                       dn.index_vector_dim))],
-                   pred, {'broadcast_dimensions': i64_array(batch_axes)})
+    mask = ctx.op1('stablehlo.broadcast_in_dim', [ok], [ok_aval], pred, {'broadcast_dimensions': i64_array(batch_axes)})
     fill = ctx.splat(_default_fill(x_aval.dtype) if fill_value is None else fill_value, out_aval)
     return select(ctx, mask, out, fill, out_aval, pred)
 
@@ -498,7 +497,8 @@ def _scatter_impl(combine):
             # ufunc.at is fast on a 1-d array with 1-d offsets, slow with rows: address elements of `out` by offset
             strides = [st // out.itemsize for st in out.strides]
             n_adv = len(index) - acc.dummy
-            offsets = sum((a * strides[d] for a, d in zip(index, acc.perm[:n_adv])), xp.zeros((), np.intp))
+            offsets = sum((a.astype(np.intp) * strides[d] for a, d in zip(index, acc.perm[:n_adv])),
+                          xp.zeros((), np.intp))
             for d in acc.perm[n_adv:]:
                 offsets = offsets[..., None] + xp.arange(out.shape[d]) * strides[d]
             getattr(xp, combine).at(out.reshape(-1), xp.broadcast_to(offsets, upd.shape).reshape(-1), upd.reshape(-1))
