@@ -295,9 +295,9 @@ OPERANDS = (Array, bool, int, float, complex, np.ndarray, np.generic)
 def _operator(f):
     """f as a binary operator; fn_dl.numpy's elementwise functions carry their own (f.operator), with the
     check out of their fast path."""
-    op = getattr(f, 'operator', None)
-    if op is not None:
-        return op
+    own = getattr(f, 'operator', None)
+    if own is not None:
+        return own
 
     def op(self, other):
         return f(self, other) if isinstance(other, OPERANDS) else NotImplemented
@@ -331,8 +331,8 @@ def install_methods(ns):
         setattr(Array, f'__{dunder}__', _operator(getattr(ns, name)))
     for dunder, name in _UNARY.items():
         setattr(Array, f'__{dunder}__', getattr(ns, name))
-    Array.__divmod__ = _operator(lambda x1, x2: (ns.floor_divide(x1, x2), ns.remainder(x1, x2)))
-    Array.__rdivmod__ = _reflected(lambda x1, x2: (ns.floor_divide(x1, x2), ns.remainder(x1, x2)))
+    Array.__divmod__ = _operator(ns.divmod)
+    Array.__rdivmod__ = _reflected(ns.divmod)
     Array.__getitem__ = ns._indexing.getitem
     Array.__round__ = lambda self, ndigits=0: ns.round(self, decimals=ndigits)
     for name in _METHODS:

@@ -197,6 +197,8 @@ class _ScalarMeta(type):
 
 
 def _safe_eq(d, other):
+    if other is None:  # np.dtype(None) is float64, but None is no dtype
+        return False
     try:
         return d == np.dtype(other)
     except (TypeError, ValueError):  # not a dtype-like (np.dtype('some text') raises ValueError)

@@ -54,10 +54,22 @@ def zeros(shape, dtype=None, *, device=None):
 
 
 def ones(shape, dtype=None, *, device=None):
+    """Ones of `shape` (float32 unless dtype is given).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.ones(2, dtype=fnp.int8).tolist()
+    [1, 1]
+    """
     return _full(_shape(shape), 1, _dtype(dtype))
 
 
 def empty(shape, dtype=None, *, device=None):
+    """An array of `shape` (float32 unless dtype is given); its values are zeros, as arrays are immutable.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.empty((2, 0)).shape
+    (2, 0)
+    """
     return zeros(shape, dtype)
 
 
@@ -66,18 +78,42 @@ def _like_dtype(x, dtype):
 
 
 def zeros_like(x, /, dtype=None, *, device=None):
+    """Zeros of x's shape and dtype (or `dtype`).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.zeros_like(fnp.asarray([1, 2])).tolist()
+    [0, 0]
+    """
     return _full(asarray(x).shape, 0, _like_dtype(x, dtype))
 
 
 def ones_like(x, /, dtype=None, *, device=None):
+    """Ones of x's shape and dtype (or `dtype`).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.ones_like(fnp.asarray([1.5]), dtype=fnp.int32).tolist()
+    [1]
+    """
     return _full(asarray(x).shape, 1, _like_dtype(x, dtype))
 
 
 def empty_like(x, /, dtype=None, *, device=None):
+    """An array of x's shape and dtype (or `dtype`); zeros, as arrays are immutable.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.empty_like(fnp.zeros((2, 3))).shape
+    (2, 3)
+    """
     return zeros_like(x, dtype=dtype)
 
 
 def full_like(x, /, fill_value, dtype=None, *, device=None):
+    """`fill_value` in x's shape and dtype (or `dtype`).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.full_like(fnp.asarray([1, 2]), 2.7).tolist()
+    [2, 2]
+    """
     return full(asarray(x).shape, fill_value, _like_dtype(x, dtype))
 
 
@@ -96,11 +132,11 @@ def arange(start, /, stop=None, step=1, dtype=None, *, device=None):
     is_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
     dt = _dtype(dtype, dtypes.default_int if is_int else dtypes.default_float)
     n = max(0, math.ceil((stop - start) / step))
-    if dtypes.is_integer(dt) and is_int:
-        return asarray(np.arange(start, start + n * step, step, dtype=dt)[:n])
-    idx = iota(dt if dtypes.is_inexact(dt) else dtypes.float64, (n,))
-    out = ew.add(ew.mul(idx, _full((n,), step, idx.dtype)), _full((n,), start, idx.dtype))
-    return out if out.dtype == dt else ew.convert_element_type(out, dt)
+    # start + i * step, in int64 for integers and float64 for floats: exact, and correctly rounded at the end
+    ct = dtypes.int64 if is_int else dtypes.complex128 if dtypes.is_complex(dt) else dtypes.float64
+    idx = ew.convert_element_type(iota(dtypes.int64 if is_int else dtypes.float64, (n,)), ct)
+    out = ew.add(ew.mul(idx, _full((n,), step, ct)), _full((n,), start, ct))
+    return ew.convert_element_type(out, dt)
 
 
 def linspace(start, stop, /, num=50, endpoint=True, *, dtype=None, device=None, axis=0):
@@ -122,7 +158,7 @@ def linspace(start, stop, /, num=50, endpoint=True, *, dtype=None, device=None, 
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
     start, stop = (asarray(v) if isinstance(v, (list, tuple)) else v for v in (start, stop))
-    dt = dtypes.to_inexact(dtypes.result_type(typed(start), typed(stop))[0]) if dtype is None \
+    dt = dtypes.to_inexact(dtypes.result_type(typed(start, 'linspace'), typed(stop, 'linspace'))[0]) if dtype is None \
         else dtypes.canonicalize(dtype)
     # integer results are computed in float64, so large endpoints survive
     ct = dt if dtypes.is_inexact(dt) else dtypes.float64
@@ -148,12 +184,55 @@ def linspace(start, stop, /, num=50, endpoint=True, *, dtype=None, device=None, 
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None):
+    """base ** linspace(start, stop, num): samples evenly spaced on a log scale.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.logspace(0, 3, 4).tolist()
+    [1.0, 10.0, 100.0, 1000.0]
+    """
     from fn_dl.numpy._elementwise import power
-    return power(base, linspace(start, stop, num, endpoint=endpoint)).astype(_dtype(dtype))
+    out = power(base, linspace(start, stop, num, endpoint=endpoint))  # float32, or float64 for float64 endpoints
+    return out if dtype is None else out.astype(dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None):
+    """`num` samples from scalars start to stop, evenly spaced on a log scale (a geometric progression);
+    start and stop must be nonzero and of one sign.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.geomspace(1, 1000, 4).tolist()
+    [1.0, 10.0, 100.0, 1000.0]
+    >>> fnp.geomspace(-1, -16, 5).tolist()
+    [-1.0, -2.0, -4.0, -8.0, -16.0]
+    """
+    from fn_dl.numpy._elementwise import log10, sign
+    from fn_dl.numpy._util import to_dtype, typed
+    start, stop = (asarray(v) if isinstance(v, (list, tuple)) else v for v in (start, stop))
+    dt = dtypes.to_inexact(dtypes.result_type(typed(start, 'geomspace'), typed(stop, 'geomspace'))[0]) \
+        if dtype is None else dtypes.canonicalize(dtype)
+    # in double precision (the powers amplify rounding), then rounded once, as NumPy
+    ct = dtypes.complex128 if dtypes.is_complex(dt) else dtypes.float64
+    start, stop = to_dtype('geomspace', start, ct), to_dtype('geomspace', stop, ct)
+    # a geometric progression is 10 ** (an arithmetic one) with the endpoints' common sign
+    powers = logspace(log10(ew.abs_p.bind(start)), log10(ew.abs_p.bind(stop)), num, endpoint=endpoint, dtype=ct)
+    out = ew.mul(broadcast_in_dim(sign(start), powers.shape, ()), powers)
+    if num:  # the endpoints exactly, as NumPy
+        from fn_dl.ops.shape import concatenate, slice as _slice
+        last = num - 1 if endpoint else num
+        parts = [broadcast_in_dim(start, (1,), ()), _slice(out, (1,), (max(last, 1),))]
+        if endpoint and num > 1:
+            parts.append(broadcast_in_dim(stop, (1,), ()))
+        out = concatenate(parts, 0)
+    return ew.convert_element_type(out, dt)
 
 
 def eye(n_rows, n_cols=None, /, k=0, dtype=None, *, device=None):
-    """The identity-like matrix with ones on diagonal k."""
+    """An (n_rows, n_cols) matrix with ones on diagonal k (float32 unless dtype is given).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.eye(2, 3, k=1).tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     n_cols = n_rows if n_cols is None else n_cols
     return ew.convert_element_type(ew.eq(_diagonal_offset((n_rows, n_cols), k), _cols((n_rows, n_cols))), _dtype(dtype))
 
@@ -170,10 +249,22 @@ def _diagonal_offset(shape, k):
 
 
 def identity(n, dtype=None):
+    """The n x n identity matrix.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.identity(2, dtype=fnp.int32).tolist()
+    [[1, 0], [0, 1]]
+    """
     return eye(n, dtype=dtype)
 
 
 def tri(N, M=None, k=0, dtype=None):  # noqa: N803
+    """An (N, M) matrix with ones at and below diagonal k.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.tri(2, 3, dtype=fnp.int32).tolist()
+    [[1, 0, 0], [1, 1, 0]]
+    """
     M = N if M is None else M  # noqa: N806
     return ew.convert_element_type(ew.le(_cols((N, M)), _diagonal_offset((N, M), k)), _dtype(dtype))
 
@@ -187,18 +278,34 @@ def _tri_mask(name, x, k, lower):
 
 
 def tril(x, /, k=0):
-    """The lower triangle of the last two axes (elements above diagonal k zeroed)."""
+    """The lower triangle of the last two axes: elements above diagonal k are zeroed.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.tril(fnp.ones((2, 2), dtype=fnp.int32)).tolist()
+    [[1, 0], [1, 1]]
+    """
     x = asarray(x)
     return ew.select_n(_tri_mask('tril', x, k, True), _full(x.shape, 0, x.dtype), x)
 
 
 def triu(x, /, k=0):
+    """The upper triangle of the last two axes: elements below diagonal k are zeroed.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.triu(fnp.ones((2, 2), dtype=fnp.int32)).tolist()
+    [[1, 1], [0, 1]]
+    """
     x = asarray(x)
     return ew.select_n(_tri_mask('triu', x, k, False), _full(x.shape, 0, x.dtype), x)
 
 
 def meshgrid(*arrays, indexing='xy'):
-    """Coordinate grids from 1-d arrays ('xy': Cartesian, 'ij': matrix indexing)."""
+    """Coordinate grids from 1-d arrays ('xy': Cartesian, 'ij': matrix indexing).
+
+    >>> import fn_dl.numpy as fnp
+    >>> [g.tolist() for g in fnp.meshgrid(fnp.asarray([1, 2]), fnp.asarray([5, 6, 7]))]
+    [[[1, 2], [1, 2], [1, 2]], [[5, 5], [6, 6], [7, 7]]]
+    """
     if indexing not in ('xy', 'ij'):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
     arrays = [asarray(a) for a in arrays]
@@ -217,12 +324,26 @@ def meshgrid(*arrays, indexing='xy'):
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
+    """An Array from any object with __dlpack__ (a NumPy array, a PyTorch tensor, ...).
+
+    >>> import fn_dl.numpy as fnp
+    >>> import numpy as np
+    >>> fnp.from_dlpack(np.arange(3)).tolist()
+    [0, 1, 2]
+    """
     return asarray(np.from_dlpack(x))
 
 
 def frombuffer(buffer, dtype=float, count=-1, offset=0):
+    """A 1-d Array read from a bytes-like object, as NumPy reads it.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.frombuffer(b'\\x01\\x02', dtype='uint8').tolist()
+    [1, 2]
+    """
     return asarray(np.frombuffer(buffer, dtype=dtype, count=count, offset=offset))
 
 
 __all__ = ['full', 'zeros', 'ones', 'empty', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'arange',
-           'linspace', 'logspace', 'eye', 'identity', 'tri', 'tril', 'triu', 'meshgrid', 'from_dlpack', 'frombuffer']
+           'linspace', 'logspace', 'geomspace', 'eye', 'identity', 'tri', 'tril', 'triu', 'meshgrid', 'from_dlpack',
+           'frombuffer']

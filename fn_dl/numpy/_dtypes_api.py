@@ -79,11 +79,16 @@ def iinfo(type, /):  # noqa: A002
 
 
 def result_type(*arrays_and_dtypes):
-    """The dtype the Array API promotion rules give (Python scalars are weak)."""
+    """The dtype that combining these arrays, dtypes and Python scalars gives (Python scalars are weak).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.result_type(fnp.int8, fnp.uint8), fnp.result_type(fnp.zeros(2, dtype=fnp.float16), 2.0)
+    (dtype('int16'), dtype('float16'))
+    """
     pairs = []
     for a in arrays_and_dtypes:
         if isinstance(a, (int, float, complex)) and not isinstance(a, type):
-            pairs.append(typed(a))
+            pairs.append(typed(a, 'result_type'))
         elif hasattr(a, 'shape') and hasattr(a, 'dtype'):
             pairs.append((_d.canonicalize(a.dtype), getattr(a, 'weak_type', False)))
         else:
@@ -94,13 +99,39 @@ def result_type(*arrays_and_dtypes):
 
 
 def promote_types(a, b):
+    """The dtype two dtypes promote to.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.promote_types(fnp.float16, fnp.bfloat16)
+    dtype('float32')
+    """
     return _d.promote(_d.canonicalize(a), False, _d.canonicalize(b), False)[0]
 
 
 def can_cast(from_, to, /, casting='safe'):
+    """Whether `from_` (a dtype or an array) converts to `to` under NumPy's `casting` rule: 'safe' (no values
+    lost: `to` is what both promote to), 'same_kind' (also narrowing within bool < int < float < complex),
+    'no' or 'equiv' (the same dtype) or 'unsafe' (always).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.can_cast(fnp.int8, fnp.int16), fnp.can_cast(fnp.float64, fnp.float32)
+    (True, False)
+    >>> fnp.can_cast(fnp.float64, fnp.float32, casting='same_kind')
+    True
+    """
     f = _as_dtype(from_)
     t = _d.canonicalize(to)
-    return promote_types(f, t) == t
+    if casting in ('no', 'equiv'):
+        return f == t
+    if casting == 'unsafe':
+        return True
+    if casting == 'safe':
+        return promote_types(f, t) == t
+    if casting == 'same_kind':
+        # narrowing is fine within a kind, and kinds may go up: bool < unsigned < signed < float < complex
+        rank = {'b': 0, 'u': 1, 'i': 2, 'f': 3, 'c': 4}
+        return promote_types(f, t) == t or rank[_d.kind(t)] >= rank[_d.kind(f)]
+    raise ValueError(f"can_cast: casting must be 'no', 'equiv', 'safe', 'same_kind' or 'unsafe', got {casting!r}")
 
 
 _KINDS = {
@@ -115,7 +146,13 @@ _KINDS = {
 
 
 def isdtype(dtype, kind):
-    """Whether `dtype` is of `kind` (a dtype, a kind name like 'real floating', or a tuple of them)."""
+    """Whether `dtype` is of `kind`: a dtype, a kind name ('bool', 'signed integer', 'unsigned integer',
+    'integral', 'real floating', 'complex floating', 'numeric') or a tuple of them.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.isdtype(fnp.bfloat16, 'real floating'), fnp.isdtype(fnp.uint8, ('bool', 'signed integer'))
+    (True, False)
+    """
     d = _d.canonicalize(dtype)
     if isinstance(kind, tuple):
         return any(isdtype(d, k) for k in kind)
@@ -127,16 +164,57 @@ def isdtype(dtype, kind):
 
 
 def issubdtype(arg1, arg2):
+    """NumPy's issubdtype: whether arg1 is below arg2 in NumPy's type hierarchy.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.issubdtype(fnp.float32, fnp.floating), fnp.issubdtype(fnp.int8, fnp.unsignedinteger)
+    (True, False)
+    """
     return np.issubdtype(_d.canonicalize(arg1) if not isinstance(arg1, type) else arg1,
                          arg2.dtype if isinstance(getattr(arg2, 'dtype', None), np.dtype) else arg2)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
-    """x converted to `dtype` (float to int truncates toward zero)."""
+    """x converted to `dtype`: float to int truncates toward zero, complex to real keeps the real part.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.astype(fnp.asarray([1.7, -1.7]), fnp.int32).tolist()
+    [1, -1]
+    """
     from fn_dl.ops.elementwise import convert_element_type
     x = asarray(x)
     d = _d.canonicalize(dtype)
     return x if x.dtype == d else convert_element_type(x, d)
+
+
+def iscomplexobj(x):
+    """Whether x has a complex dtype (whatever its values).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.iscomplexobj(fnp.asarray([1 + 0j])), fnp.iscomplexobj(fnp.asarray([1.0]))
+    (True, False)
+    """
+    return _d.is_complex(_as_dtype(x))
+
+
+def isrealobj(x):
+    """Whether x does not have a complex dtype.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.isrealobj(fnp.asarray([1.0])), fnp.isrealobj(1j)
+    (True, False)
+    """
+    return not iscomplexobj(x)
+
+
+def isscalar(element):
+    """Whether `element` is a Python or NumPy scalar (a 0-d array is not one, as in NumPy).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.isscalar(3.0), fnp.isscalar(fnp.asarray(3.0))
+    (True, False)
+    """
+    return np.isscalar(element)
 
 
 class _Info:
@@ -177,7 +255,9 @@ def __array_namespace_info__():
     return _Info()
 
 
-__all__ = ['__array_namespace_info__', 'bool_', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16',
-           'bfloat16', 'float32', 'float64', 'complex64', 'complex128', 'float_', 'int_', 'dtype', 'generic',
+__all__ = ['__array_namespace_info__', 'bool_', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32',
+           'uint64', 'float16', 'bfloat16', 'float32', 'float64', 'complex64', 'complex128', 'float_', 'int_', 'dtype',
+           'generic',
            'number', 'integer', 'signedinteger', 'unsignedinteger', 'floating', 'complexfloating', 'inexact',
-           'finfo', 'iinfo', 'result_type', 'promote_types', 'can_cast', 'isdtype', 'issubdtype', 'astype']
+           'finfo', 'iinfo', 'result_type', 'promote_types', 'can_cast', 'isdtype', 'issubdtype', 'astype',
+           'iscomplexobj', 'isrealobj', 'isscalar']

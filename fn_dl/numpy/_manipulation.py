@@ -6,7 +6,8 @@ import builtins
 import numpy as np
 
 from fn_dl.core import dtypes
-from fn_dl.numpy._util import asarray, broadcast_shapes, broadcast_to_shape, normalize_axis, normalize_axes, promote
+from fn_dl.numpy._util import (asarray, broadcast_shapes as _broadcast_shapes, broadcast_to_shape, normalize_axes,
+                               normalize_axis, promote)
 from fn_dl.ops import shape as sh
 
 
@@ -36,6 +37,12 @@ def _method_reshape(x, *shape, order='C'):
 
 
 def ravel(x, /):
+    """The elements as a 1-d array, in row-major order.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.ravel(fnp.arange(6).reshape(2, 3)).tolist()
+    [0, 1, 2, 3, 4, 5]
+    """
     x = asarray(x)
     return sh.reshape(x, (x.size,))
 
@@ -44,6 +51,12 @@ flatten = ravel
 
 
 def permute_dims(x, /, axes):
+    """The axes reordered: axis i of the result is axis axes[i] of x.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.permute_dims(fnp.zeros((2, 3, 4)), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
     x = asarray(x)
     axes = tuple(normalize_axis('permute_dims', a, x.ndim) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
@@ -52,7 +65,12 @@ def permute_dims(x, /, axes):
 
 
 def transpose(x, /, axes=None):
-    """Reverse (or permute) the axes."""
+    """The axes reversed, or permuted by `axes`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.transpose(fnp.arange(6).reshape(2, 3)).tolist()
+    [[0, 3], [1, 4], [2, 5]]
+    """
     x = asarray(x)
     return sh.transpose(x, tuple(range(x.ndim))[::-1]) if axes is None else permute_dims(x, axes)
 
@@ -64,6 +82,12 @@ def _method_transpose(x, *axes):
 
 
 def matrix_transpose(x, /):
+    """The last two axes swapped (a stack of transposed matrices).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.matrix_transpose(fnp.zeros((5, 2, 3))).shape
+    (5, 3, 2)
+    """
     x = asarray(x)
     if x.ndim < 2:
         raise ValueError(f"matrix_transpose: needs at least 2 dimensions, got shape {x.shape}")
@@ -71,6 +95,12 @@ def matrix_transpose(x, /):
 
 
 def moveaxis(x, source, destination, /):
+    """Axes `source` moved to positions `destination`; the others keep their order.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.moveaxis(fnp.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
     x = asarray(x)
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
@@ -87,6 +117,12 @@ def moveaxis(x, source, destination, /):
 
 
 def swapaxes(x, axis1, axis2, /):
+    """Axes axis1 and axis2 exchanged.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.swapaxes(fnp.zeros((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
     x = asarray(x)
     perm = list(range(x.ndim))
     a, b = normalize_axis('swapaxes', axis1, x.ndim), normalize_axis('swapaxes', axis2, x.ndim)
@@ -95,6 +131,12 @@ def swapaxes(x, axis1, axis2, /):
 
 
 def expand_dims(x, /, axis=0):
+    """New axes of size 1 at `axis` (an int or a tuple: positions in the result).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.expand_dims(fnp.zeros((2, 3)), (0, -1)).shape
+    (1, 2, 3, 1)
+    """
     x = asarray(x)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     ndim = x.ndim + len(axes)
@@ -105,6 +147,12 @@ def expand_dims(x, /, axis=0):
 
 
 def squeeze(x, /, axis=None):
+    """Axes of size 1 removed (all of them, or those in `axis`, which must have size 1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.squeeze(fnp.zeros((1, 3, 1)), axis=0).shape
+    (3, 1)
+    """
     x = asarray(x)
     if axis is None:
         return sh.reshape(x, [s for s in x.shape if s != 1])
@@ -112,21 +160,49 @@ def squeeze(x, /, axis=None):
 
 
 def broadcast_to(x, /, shape):
+    """x broadcast to `shape` (NumPy rules), without copying in eager mode.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.broadcast_to(fnp.asarray([1, 2]), (2, 2)).tolist()
+    [[1, 2], [1, 2]]
+    """
     x = asarray(x)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if broadcast_shapes('broadcast_to', x.shape, shape) != shape:
+    if _broadcast_shapes('broadcast_to', x.shape, shape) != shape:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     return broadcast_to_shape(x, shape)
 
 
+def broadcast_shapes(*shapes):
+    """The shape that arrays of `shapes` broadcast to.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.broadcast_shapes((3, 1), (4,), ())
+    (3, 4)
+    """
+    return _broadcast_shapes('broadcast_shapes', *[(s,) if isinstance(s, (int, np.integer)) else tuple(s)
+                                                    for s in shapes])
+
+
 def broadcast_arrays(*arrays):
+    """The arrays broadcast to their common shape.
+
+    >>> import fn_dl.numpy as fnp
+    >>> [a.shape for a in fnp.broadcast_arrays(fnp.zeros((3, 1)), fnp.zeros(4))]
+    [(3, 4), (3, 4)]
+    """
     arrays = [asarray(a) for a in arrays]
-    shape = broadcast_shapes('broadcast_arrays', *[a.shape for a in arrays])
+    shape = _broadcast_shapes('broadcast_arrays', *[a.shape for a in arrays])
     return [broadcast_to_shape(a, shape) for a in arrays]
 
 
 def concat(arrays, /, axis=0):
-    """Join arrays along an existing axis (axis=None flattens them first)."""
+    """Join arrays along an existing axis (axis=None flattens them first); dtypes are promoted.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.concat([fnp.asarray([[1, 2]]), fnp.asarray([[3, 4]])], axis=1).tolist()
+    [[1, 2, 3, 4]]
+    """
     if not arrays:
         raise ValueError("concat: need at least one array")
     arrays = promote('concat', *arrays)
@@ -138,12 +214,23 @@ def concat(arrays, /, axis=0):
 
 
 def concatenate(arrays, axis=0, dtype=None):
+    """NumPy's name for `concat`, with an optional result dtype.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.concatenate([fnp.asarray([1]), fnp.asarray([2, 3])], dtype=fnp.float32).tolist()
+    [1.0, 2.0, 3.0]
+    """
     out = concat(arrays, axis=axis)
     return out if dtype is None else out.astype(dtype)
 
 
 def stack(arrays, /, axis=0):
-    """Join arrays along a new axis."""
+    """Join arrays of one shape along a new axis.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.stack([fnp.asarray([1, 2]), fnp.asarray([3, 4])], axis=1).tolist()
+    [[1, 3], [2, 4]]
+    """
     if not arrays:
         raise ValueError("stack: need at least one array")
     arrays = promote('stack', *arrays)
@@ -154,19 +241,43 @@ def stack(arrays, /, axis=0):
 
 
 def vstack(arrays):
+    """Join along the first axis (1-d arrays become rows).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.vstack([fnp.asarray([1, 2]), fnp.asarray([3, 4])]).tolist()
+    [[1, 2], [3, 4]]
+    """
     return concat([atleast_2d(a) for a in arrays], axis=0)
 
 
 def hstack(arrays):
+    """Join along the second axis (the first for 1-d arrays).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.hstack([fnp.asarray([1, 2]), fnp.asarray([3])]).tolist()
+    [1, 2, 3]
+    """
     arrays = [atleast_1d(a) for a in arrays]
-    return concat(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+    return concat(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1)
 
 
 def dstack(arrays):
+    """Join along the third axis (arrays are made at least 3-d first).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.dstack([fnp.asarray([1, 2]), fnp.asarray([3, 4])]).tolist()
+    [[[1, 3], [2, 4]]]
+    """
     return concat([atleast_3d(a) for a in arrays], axis=2)
 
 
 def column_stack(arrays):
+    """1-d arrays as the columns of a 2-d array (2-d arrays joined along axis 1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.column_stack([fnp.asarray([1, 2]), fnp.asarray([3, 4])]).tolist()
+    [[1, 3], [2, 4]]
+    """
     arrays = [asarray(a) for a in arrays]
     return concat([a.reshape(-1, 1) if a.ndim < 2 else a for a in arrays], axis=1)
 
@@ -175,11 +286,23 @@ row_stack = vstack
 
 
 def atleast_1d(*arys):
+    """Each array with at least 1 dimension (a list when given several).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.atleast_1d(fnp.asarray(5)).shape
+    (1,)
+    """
     out = [asarray(a) if asarray(a).ndim >= 1 else sh.reshape(asarray(a), (1,)) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
 def atleast_2d(*arys):
+    """Each array with at least 2 dimensions, new axes in front.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.atleast_2d(fnp.asarray([1, 2])).shape
+    (1, 2)
+    """
     out = []
     for a in map(asarray, arys):
         out.append(a if a.ndim >= 2 else sh.reshape(a, (1,) * (2 - a.ndim) + a.shape))
@@ -187,6 +310,12 @@ def atleast_2d(*arys):
 
 
 def atleast_3d(*arys):
+    """Each array with at least 3 dimensions, placed as NumPy's atleast_3d places them.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.atleast_3d(fnp.asarray([1, 2])).shape
+    (1, 2, 1)
+    """
     out = []
     for a in map(asarray, arys):
         if a.ndim == 0:
@@ -206,7 +335,12 @@ def _slice_along(x, axis, start, stop, step=1):
 
 
 def split(x, indices_or_sections, axis=0):
-    """Split into equal sections, or at the given indices."""
+    """Split into `indices_or_sections` equal parts, or at the given (static) indices.
+
+    >>> import fn_dl.numpy as fnp
+    >>> [p.tolist() for p in fnp.split(fnp.arange(5), [2, 3])]
+    [[0, 1], [2], [3, 4]]
+    """
     x = asarray(x)
     ax = normalize_axis('split', axis, x.ndim)
     n = x.shape[ax]
@@ -223,6 +357,12 @@ def split(x, indices_or_sections, axis=0):
 
 
 def array_split(x, indices_or_sections, axis=0):
+    """Like `split`, but n parts need not be equal: the first ones get one more.
+
+    >>> import fn_dl.numpy as fnp
+    >>> [p.tolist() for p in fnp.array_split(fnp.arange(5), 2)]
+    [[0, 1, 2], [3, 4]]
+    """
     x = asarray(x)
     if not isinstance(indices_or_sections, (int, np.integer)):
         return split(x, indices_or_sections, axis)
@@ -233,26 +373,55 @@ def array_split(x, indices_or_sections, axis=0):
 
 
 def unstack(x, /, *, axis=0):
+    """The slices along `axis`, as a tuple.
+
+    >>> import fn_dl.numpy as fnp
+    >>> [p.tolist() for p in fnp.unstack(fnp.arange(6).reshape(2, 3), axis=1)]
+    [[0, 3], [1, 4], [2, 5]]
+    """
     x = asarray(x)
     ax = normalize_axis('unstack', axis, x.ndim)
     return tuple(sh.squeeze(_slice_along(x, ax, i, i + 1), (ax,)) for i in range(x.shape[ax]))
 
 
 def flip(x, /, axis=None):
+    """The elements in reverse order along `axis` (all axes by default).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.flip(fnp.arange(6).reshape(2, 3), axis=1).tolist()
+    [[2, 1, 0], [5, 4, 3]]
+    """
     x = asarray(x)
     return sh.rev(x, normalize_axes('flip', axis, x.ndim))
 
 
 def fliplr(x):
+    """Columns reversed (axis 1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.fliplr(fnp.arange(6).reshape(2, 3)).tolist()
+    [[2, 1, 0], [5, 4, 3]]
+    """
     return flip(x, axis=1)
 
 
 def flipud(x):
+    """Rows reversed (axis 0).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.flipud(fnp.arange(6).reshape(2, 3)).tolist()
+    [[3, 4, 5], [0, 1, 2]]
+    """
     return flip(x, axis=0)
 
 
 def roll(x, /, shift, axis=None):
-    """Rotate elements along axes (flattened when axis is None)."""
+    """Rotate elements by `shift` along `axis` (the flattened array when axis is None).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.roll(fnp.arange(5), 2).tolist()
+    [3, 4, 0, 1, 2]
+    """
     x = asarray(x)
     if axis is None:
         return reshape(roll(ravel(x), shift, axis=0), x.shape)
@@ -274,6 +443,12 @@ def roll(x, /, shift, axis=None):
 
 
 def tile(x, reps):
+    """x repeated `reps` times along each axis.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.tile(fnp.asarray([1, 2]), (2, 2)).tolist()
+    [[1, 2, 1, 2], [1, 2, 1, 2]]
+    """
     x = asarray(x)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     ndim = builtins.max(x.ndim, len(reps))
@@ -290,7 +465,12 @@ def tile(x, reps):
 
 
 def repeat(x, repeats, /, axis=None):
-    """Repeat each element `repeats` times (an int, or one count per element with static counts)."""
+    """Each element repeated `repeats` times: one count, or one per element along `axis` (static counts).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.repeat(fnp.asarray([1, 2, 3]), [2, 0, 1]).tolist()
+    [1, 1, 3]
+    """
     x = asarray(x)
     if axis is None:
         x, axis = ravel(x), 0
@@ -380,7 +560,14 @@ def _per_axis_pairs(what, value, ndim):
 
 
 def diagonal(x, /, offset=0, axis1=-2, axis2=-1):
-    """The diagonal of the (axis1, axis2) planes, as the last axis."""
+    """The `offset` diagonal of the (axis1, axis2) planes, as the last axis.
+
+    The default planes are the last two axes (as fnp.linalg.diagonal; NumPy's default is axes 0 and 1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.diagonal(fnp.arange(9).reshape(3, 3), 1).tolist()
+    [1, 5]
+    """
     x = asarray(x)
     a1, a2 = normalize_axis('diagonal', axis1, x.ndim), normalize_axis('diagonal', axis2, x.ndim)
     if a1 == a2:
@@ -398,12 +585,23 @@ def diagonal(x, /, offset=0, axis1=-2, axis2=-1):
 
 
 def trace(x, /, offset=0, axis1=0, axis2=1, dtype=None):
+    """The sum along the `offset` diagonal of the (axis1, axis2) planes.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.trace(fnp.arange(9).reshape(3, 3)).item()
+    12
+    """
     from fn_dl.numpy._reductions import sum as _sum
     return _sum(diagonal(x, offset=offset, axis1=axis1, axis2=axis2), axis=-1, dtype=dtype)
 
 
 def diag(v, k=0):
-    """The k-th diagonal of a matrix, or a matrix with v on its k-th diagonal."""
+    """The k-th diagonal of a matrix, or a square matrix with the vector v on its k-th diagonal.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.diag(fnp.asarray([1, 2]), 1).tolist()
+    [[0, 1, 0], [0, 0, 2], [0, 0, 0]]
+    """
     from fn_dl.numpy._creation import eye
     from fn_dl.ops.elementwise import select_n
     v = asarray(v)
@@ -412,34 +610,190 @@ def diag(v, k=0):
     if v.ndim != 1:
         raise ValueError(f"diag: input must be 1-d or 2-d, got shape {v.shape}")
     n = v.shape[0] + builtins.abs(k)
-    padded = sh.pad(v, asarray(0, v.dtype), [(builtins.max(-k, 0), builtins.max(k, 0), 0)]) if k else v
+    # out[i, i + k] = v[i]: v shifted by |k| along the axis it varies on (columns for k >= 0, rows below)
+    padded = sh.pad(v, asarray(0, v.dtype), [(builtins.abs(k), 0, 0)]) if k else v
     mat = sh.broadcast_in_dim(padded, (n, n), (1,) if k >= 0 else (0,))
     return select_n(eye(n, n, k=k, dtype=dtypes.bool_), sh.full((n, n), 0, v.dtype), mat)
 
 
 def diagflat(v, k=0):
+    """A square matrix with the flattened v on its k-th diagonal.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.diagflat(fnp.asarray([[1, 2]])).tolist()
+    [[1, 0], [0, 2]]
+    """
     return diag(ravel(v), k)
 
 
 def copy(x, /):
+    """x as an Array (arrays are immutable, so an Array is returned as it is).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.copy(fnp.asarray([1, 2])).tolist()
+    [1, 2]
+    """
     return asarray(x)
 
 
 def shape(x):
+    """The shape of x, as a tuple.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.shape([[1, 2, 3]])
+    (1, 3)
+    """
     return asarray(x).shape
 
 
 def ndim(x):
+    """The number of dimensions of x.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.ndim(fnp.zeros((2, 3)))
+    2
+    """
     return asarray(x).ndim
 
 
 def size(x, axis=None):
+    """The number of elements of x (or its length along `axis`).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.size(fnp.zeros((2, 3))), fnp.size(fnp.zeros((2, 3)), 1)
+    (6, 3)
+    """
     x = asarray(x)
     return x.size if axis is None else x.shape[axis]
 
 
+def rollaxis(x, axis, start=0):
+    """NumPy's older moveaxis: `axis` moved to just before `start`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.rollaxis(fnp.zeros((2, 3, 4)), 2).shape
+    (4, 2, 3)
+    """
+    x = asarray(x)
+    axis = normalize_axis('rollaxis', axis, x.ndim)
+    if not -x.ndim <= start <= x.ndim:
+        raise ValueError(f"rollaxis: start {start} is out of bounds for an array of rank {x.ndim}")
+    start = start + x.ndim if start < 0 else start
+    return moveaxis(x, axis, start - 1 if start > axis else start)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """m rotated by 90 degrees k times, from the first of `axes` toward the second.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.rot90(fnp.asarray([[1, 2], [3, 4]])).tolist()
+    [[2, 4], [1, 3]]
+    """
+    m = asarray(m)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must be two axes, got {axes}")
+    a, b = normalize_axis('rot90', axes[0], m.ndim), normalize_axis('rot90', axes[1], m.ndim)
+    if a == b:
+        raise ValueError(f"rot90: the two axes must differ, got {axes}")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a), b)
+    return swapaxes(flip(m, b), a, b) if k == 1 else flip(swapaxes(m, a, b), b)
+
+
+def append(arr, values, axis=None):
+    """arr with `values` joined at the end (both flattened when axis is None).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.append(fnp.asarray([[1, 2]]), fnp.asarray([[3, 4]]), axis=0).tolist()
+    [[1, 2], [3, 4]]
+    """
+    return concat([asarray(arr), asarray(values)], axis=axis)
+
+
+def _split_along(name, axis):
+    def split_fn(x, indices_or_sections):
+        x = asarray(x)
+        ax = 0 if name == 'hsplit' and x.ndim == 1 else axis
+        if x.ndim <= ax:
+            raise ValueError(f"{name}: needs an array of at least {ax + 1} dimensions, got shape {x.shape}")
+        return split(x, indices_or_sections, ax)
+    split_fn.__name__ = split_fn.__qualname__ = name
+    split_fn.__doc__ = f"""`split` along axis {axis}{' (axis 0 for 1-d arrays)' if name == 'hsplit' else ''}.
+
+    >>> import fn_dl.numpy as fnp
+    >>> [p.shape for p in fnp.{name}(fnp.zeros((2, 4, 2)), 2)]
+    {[(1, 4, 2)] * 2 if axis == 0 else [(2, 2, 2)] * 2 if axis == 1 else [(2, 4, 1)] * 2}
+    """
+    return split_fn
+
+
+vsplit, hsplit, dsplit = _split_along('vsplit', 0), _split_along('hsplit', 1), _split_along('dsplit', 2)
+
+
+def resize(a, new_shape):
+    """An array of `new_shape` filled with a's elements in order, repeated as often as needed (NumPy's resize).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.resize(fnp.asarray([1, 2, 3]), (2, 4)).tolist()
+    [[1, 2, 3, 1], [2, 3, 1, 2]]
+    """
+    a = ravel(a)
+    new_shape = (new_shape,) if isinstance(new_shape, (int, np.integer)) else tuple(int(n) for n in new_shape)
+    if builtins.any(n < 0 for n in new_shape):
+        raise ValueError(f"resize: negative dimensions in {new_shape}")
+    size = int(np.prod(new_shape, dtype=np.int64))
+    if a.size == 0 or size == 0:
+        return sh.full(new_shape, 0, a.dtype)
+    reps = -(-size // a.size)
+    return sh.reshape(_slice_along(tile(a, reps), 0, 0, size), new_shape)
+
+
+def block(arrays):
+    """An array assembled from nested lists of blocks: the innermost lists join along the last axis, the
+    next ones along the axis before, and so on.
+
+    >>> import fn_dl.numpy as fnp
+    >>> a, b = fnp.ones((2, 2), dtype=fnp.int32), fnp.zeros((2, 1), dtype=fnp.int32)
+    >>> fnp.block([[a, b], [fnp.zeros((1, 3), dtype=fnp.int32)]]).tolist()
+    [[1, 1, 0], [1, 1, 0], [0, 0, 0]]
+    """
+    def depth(x):
+        if isinstance(x, list):
+            if not x:
+                raise ValueError("block: lists of blocks must not be empty")
+            ds = {depth(e) for e in x}
+            if len(ds) != 1:
+                raise ValueError("block: all the lists must be nested to the same depth")
+            return ds.pop() + 1
+        return 0
+
+    list_depth = depth(arrays)
+    leaves = []
+
+    def collect(x):
+        if isinstance(x, list):
+            for e in x:
+                collect(e)
+        else:
+            leaves.append(asarray(x))
+    collect(arrays)
+    ndim = builtins.max([list_depth] + [a.ndim for a in leaves])
+
+    def assemble(x, level):
+        if not isinstance(x, list):
+            x = asarray(x)
+            return sh.reshape(x, (1,) * (ndim - x.ndim) + x.shape)
+        return concat([assemble(e, level + 1) for e in x], axis=level - list_depth)
+
+    return assemble(arrays, 0)
+
+
 __all__ = ['reshape', 'ravel', 'flatten', 'permute_dims', 'transpose', 'matrix_transpose', 'moveaxis', 'swapaxes',
-           'expand_dims', 'squeeze', 'broadcast_to', 'broadcast_arrays', 'concat', 'concatenate', 'stack', 'vstack',
-           'hstack', 'dstack', 'column_stack', 'row_stack', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'split',
-           'array_split', 'unstack', 'flip', 'fliplr', 'flipud', 'roll', 'tile', 'repeat', 'pad', 'diagonal',
-           'trace', 'diag', 'diagflat', 'copy', 'shape', 'ndim', 'size']
+           'expand_dims', 'squeeze', 'broadcast_to', 'broadcast_shapes', 'broadcast_arrays', 'concat', 'concatenate',
+           'stack', 'vstack', 'hstack', 'dstack', 'column_stack', 'row_stack', 'atleast_1d', 'atleast_2d', 'atleast_3d',
+           'split', 'array_split', 'unstack', 'flip', 'fliplr', 'flipud', 'roll', 'tile', 'repeat', 'pad', 'diagonal',
+           'trace', 'diag', 'diagflat', 'copy', 'shape', 'ndim', 'size', 'rollaxis', 'rot90', 'append', 'vsplit',
+           'hsplit', 'dsplit', 'resize', 'block']

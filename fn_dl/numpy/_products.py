@@ -1,4 +1,4 @@
-"""Products: matmul, dot, tensordot, vecdot, inner, outer, vdot, kron — all one dot_general."""
+"""Products: matmul, dot, tensordot, vecdot, inner, outer, vdot (dot_general) and kron (a broadcast multiply)."""
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +51,46 @@ def matmul(x1, x2, /):
     return out
 
 
+def matvec(x1, x2, /):
+    """Matrix-vector products of stacks: (..., m, n) with (..., n) gives (..., m), the stacks broadcast.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.matvec(fnp.asarray([[1, 2], [3, 4]]), fnp.asarray([1, 1])).tolist()
+    [3, 7]
+    """
+    x1, x2 = asarray(x1), asarray(x2)
+    if x1.ndim < 2 or x2.ndim < 1:
+        raise ValueError(f"matvec: needs matrices (..., m, n) and vectors (..., n), got shapes "
+                         f"{shape_str(x1.shape)} and {shape_str(x2.shape)}")
+    out = matmul(x1, sh.reshape(x2, x2.shape + (1,)))
+    return sh.squeeze(out, (out.ndim - 1,))
+
+
+def vecmat(x1, x2, /):
+    """Vector-matrix products of stacks, conjugating the vectors: (..., n) with (..., n, m) gives (..., m).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.vecmat(fnp.asarray([1, 1]), fnp.asarray([[1, 2], [3, 4]])).tolist()
+    [4, 6]
+    """
+    from fn_dl.numpy._elementwise import conj
+    x1, x2 = asarray(x1), asarray(x2)
+    if x1.ndim < 1 or x2.ndim < 2:
+        raise ValueError(f"vecmat: needs vectors (..., n) and matrices (..., n, m), got shapes "
+                         f"{shape_str(x1.shape)} and {shape_str(x2.shape)}")
+    out = matmul(sh.reshape(conj(x1), x1.shape[:-1] + (1,) + x1.shape[-1:]), x2)
+    return sh.squeeze(out, (out.ndim - 2,))
+
+
 def tensordot(x1, x2, /, axes=2):
-    """Sum products over the last `axes` axes of x1 and the first of x2 (or explicit axis lists)."""
+    """Sum of products over the last `axes` axes of x1 and the first `axes` of x2, or over explicit axis lists.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.tensordot(fnp.ones((2, 3, 4)), fnp.ones((3, 4, 5)), axes=2).shape
+    (2, 5)
+    >>> fnp.tensordot(fnp.ones((2, 3)), fnp.ones((4, 2)), axes=((0,), (1,))).shape
+    (3, 4)
+    """
     x1, x2 = promote('tensordot', x1, x2)
     if isinstance(axes, (int, np.integer)):
         a1 = tuple(range(x1.ndim - axes, x1.ndim))
@@ -73,7 +111,12 @@ def tensordot(x1, x2, /, axes=2):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    """sum(conj(x1) * x2, axis) with broadcasting."""
+    """sum(conj(x1) * x2) along `axis`, the other axes broadcast.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.vecdot(fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), fnp.asarray([1.0, 1.0])).tolist()
+    [3.0, 7.0]
+    """
     from fn_dl.numpy._elementwise import conj
     x1, x2 = promote('vecdot', x1, x2)
     shape = broadcast_shapes('vecdot', x1.shape, x2.shape)
@@ -87,7 +130,12 @@ def vecdot(x1, x2, /, *, axis=-1):
 
 
 def dot(a, b):
-    """NumPy's dot: matmul for 1-d/2-d, multiply for scalars, sum over a's last and b's second-to-last axis."""
+    """NumPy's dot: matmul for 1-d/2-d, multiply for scalars, sum over a's last and b's second-to-last axis.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.dot(fnp.asarray([1, 2]), fnp.asarray([3, 4])).item()
+    11
+    """
     a, b = promote('dot', a, b)
     if a.ndim == 0 or b.ndim == 0:
         from fn_dl.numpy._elementwise import multiply
@@ -98,6 +146,12 @@ def dot(a, b):
 
 
 def inner(a, b):
+    """Sum of products over the last axes of a and b (multiply for scalars).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.inner(fnp.asarray([[1, 2], [3, 4]]), fnp.asarray([1, 1])).tolist()
+    [3, 7]
+    """
     a, b = promote('inner', a, b)
     if a.ndim == 0 or b.ndim == 0:
         from fn_dl.numpy._elementwise import multiply
@@ -106,12 +160,24 @@ def inner(a, b):
 
 
 def outer(x1, x2, /):
+    """The outer product of the flattened x1 and x2.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.outer(fnp.asarray([1, 2]), fnp.asarray([3, 4, 5])).tolist()
+    [[3, 4, 5], [6, 8, 10]]
+    """
     x1, x2 = promote('outer', x1, x2)
     from fn_dl.numpy._manipulation import ravel
     return tensordot(ravel(x1), ravel(x2), axes=0)
 
 
 def vdot(a, b):
+    """sum(conj(a) * b) over the flattened arrays.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.vdot(fnp.asarray([1j, 2]), fnp.asarray([1j, 3])).item()
+    (7+0j)
+    """
     from fn_dl.numpy._elementwise import conj
     from fn_dl.numpy._manipulation import ravel
     a, b = promote('vdot', a, b)
@@ -119,6 +185,12 @@ def vdot(a, b):
 
 
 def kron(a, b):
+    """The Kronecker product: blocks a[i, j] * b.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.kron(fnp.asarray([1, 10]), fnp.asarray([1, 2])).tolist()
+    [1, 2, 10, 20]
+    """
     a, b = promote('kron', asarray(a), asarray(b))
     nd = max(a.ndim, b.ndim)
     a = sh.reshape(a, (1,) * (nd - a.ndim) + a.shape)
@@ -129,4 +201,4 @@ def kron(a, b):
     return sh.reshape(multiply(a_ex, b_ex), tuple(x * y for x, y in zip(a.shape, b.shape)))
 
 
-__all__ = ['matmul', 'tensordot', 'vecdot', 'dot', 'inner', 'outer', 'vdot', 'kron']
+__all__ = ['matmul', 'matvec', 'vecmat', 'tensordot', 'vecdot', 'dot', 'inner', 'outer', 'vdot', 'kron']

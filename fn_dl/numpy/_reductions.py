@@ -1,4 +1,5 @@
-"""Reductions: sum, prod, max, min, mean, var, std, all, any, argmax, argmin, count_nonzero, logsumexp."""
+"""Reductions: sum, prod, max, min, mean, var, std, all, any, argmax, argmin, count_nonzero, ptp, average,
+logsumexp; with the Array API's accumulation dtypes and NumPy's axis, keepdims, initial and where."""
 from __future__ import annotations
 
 import builtins
@@ -37,7 +38,8 @@ def _mask(name, where, shape):
     return broadcast_to_shape(w, shape)
 
 
-def _accumulate(name, prim_fn, x, axis, dtype, keepdims, initial=None, where=None, identity=None):
+def _accumulate(name, prim_fn, combine, identity, x, axis, dtype, keepdims, initial, where):
+    """sum or prod: reduce with prim_fn, fold `initial` in with `combine`; masked elements are the identity."""
     x = asarray(x)
     axes = normalize_axes(name, axis, x.ndim)
     out_dt = _sum_dtype(x.dtype) if dtype is None else dtypes.canonicalize(dtype)
@@ -48,7 +50,7 @@ def _accumulate(name, prim_fn, x, axis, dtype, keepdims, initial=None, where=Non
         xc = ew.select_n(_mask(name, where, x.shape), full(x.shape, identity, comp_dt), xc)
     out = prim_fn(xc, axes)
     if initial is not None:
-        out = (ew.add if prim_fn is red.reduce_sum else ew.mul)(out, full(out.shape, initial, comp_dt))
+        out = combine(out, full(out.shape, initial, comp_dt))
     out = to_dtype(name, out, out_dt)
     return _keep(out, axes, keepdims)
 
@@ -60,11 +62,17 @@ def sum(x, /, axis=None, dtype=None, *, keepdims=False, initial=None, where=None
     >>> fnp.sum(fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
     [4.0, 6.0]
     """
-    return _accumulate('sum', red.reduce_sum, x, axis, dtype, keepdims, initial, where, 0)
+    return _accumulate('sum', red.reduce_sum, ew.add, 0, x, axis, dtype, keepdims, initial, where)
 
 
 def prod(x, /, axis=None, dtype=None, *, keepdims=False, initial=None, where=None):
-    return _accumulate('prod', red.reduce_prod, x, axis, dtype, keepdims, initial, where, 1)
+    """Product over `axis` (all axes by default); small integers multiply in int32/uint32, as `sum`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.prod(fnp.asarray([[1, 2], [3, 4]]), axis=1).tolist()
+    [2, 12]
+    """
+    return _accumulate('prod', red.reduce_prod, ew.mul, 1, x, axis, dtype, keepdims, initial, where)
 
 
 def _extremum(name, prim_fn, pairwise, x, axis, keepdims, initial=None, where=None):
@@ -180,6 +188,12 @@ def std(x, /, axis=None, dtype=None, *, correction=0.0, keepdims=False, ddof=Non
 
 
 def all(x, /, axis=None, *, keepdims=False):  # noqa: A001
+    """True where every element over `axis` is nonzero (True for an empty reduction).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.all(fnp.asarray([[1, 0], [2, 3]]), axis=1).tolist()
+    [False, True]
+    """
     x = asarray(x)
     axes = normalize_axes('all', axis, x.ndim)
     b = ew.ne(x, full(x.shape, 0, x.dtype)) if not dtypes.is_bool(x.dtype) else x
@@ -187,6 +201,12 @@ def all(x, /, axis=None, *, keepdims=False):  # noqa: A001
 
 
 def any(x, /, axis=None, *, keepdims=False):  # noqa: A001
+    """True where some element over `axis` is nonzero (False for an empty reduction).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.any(fnp.asarray([[0, 0], [0, 3]]), axis=1).tolist()
+    [False, True]
+    """
     x = asarray(x)
     axes = normalize_axes('any', axis, x.ndim)
     b = ew.ne(x, full(x.shape, 0, x.dtype)) if not dtypes.is_bool(x.dtype) else x
@@ -204,20 +224,45 @@ def _arg(name, prim_fn, x, axis, keepdims):
 
 
 def argmax(x, /, axis=None, *, keepdims=False):
-    """Index of the largest value (the first one on ties; NaN counts as largest)."""
+    """Index (int32) of the largest value over `axis`, of the flattened array by default; the first on ties,
+    and NaN counts as the largest.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.argmax(fnp.asarray([[1, 5, 5], [7, 0, 2]]), axis=1).tolist()
+    [1, 0]
+    """
     return _arg('argmax', red.argmax, x, axis, keepdims)
 
 
 def argmin(x, /, axis=None, *, keepdims=False):
+    """Index (int32) of the smallest value over `axis`, of the flattened array by default; the first on ties,
+    and NaN counts as the smallest.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.argmin(fnp.asarray([[1, 5, 1], [7, 0, 2]]), axis=1).tolist()
+    [0, 1]
+    """
     return _arg('argmin', red.argmin, x, axis, keepdims)
 
 
 def count_nonzero(x, /, axis=None, *, keepdims=False):
+    """The number (int32) of nonzero elements over `axis`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.count_nonzero(fnp.asarray([[1, 0], [2, 3]]), axis=0).tolist()
+    [2, 1]
+    """
     x = asarray(x)
     return sum(ew.ne(x, full(x.shape, 0, x.dtype)), axis=axis, keepdims=keepdims, dtype=dtypes.default_int)
 
 
 def ptp(x, /, axis=None, *, keepdims=False):
+    """Peak to peak: max - min over `axis`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.ptp(fnp.asarray([[1, 5], [3, 2]]), axis=1).tolist()
+    [4, 1]
+    """
     return ew.sub(max(x, axis=axis, keepdims=keepdims), min(x, axis=axis, keepdims=keepdims))
 
 
@@ -251,20 +296,30 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
 
 
 def logsumexp(x, /, axis=None, *, keepdims=False, b=None):
-    """log(sum(exp(x))) computed stably (the max is subtracted first)."""
-    from fn_dl.numpy._elementwise import isfinite, log, where as _where
+    """log(sum(b * exp(x))) over `axis`, computed stably (the largest term is factored out first).
+
+    >>> import fn_dl.numpy as fnp
+    >>> fnp.logsumexp(fnp.asarray([1000.0, 1000.0], dtype=fnp.float64)).item()
+    1000.6931471805599
+    """
+    from fn_dl.numpy._elementwise import isfinite, log
     x = asarray(x)
     if not dtypes.is_inexact(x.dtype):
         x = to_dtype('logsumexp', x, dtypes.default_float)
     axes = normalize_axes('logsumexp', axis, x.ndim)
-    m = ew.stop_gradient_p.bind(red.reduce_max(x, axes) if axes else x)
-    m = _where(isfinite(m), m, full(m.shape, 0, m.dtype))
-    mb = broadcast_in_dim(m, x.shape, tuple(i for i in range(x.ndim) if i not in axes))
-    e = ew.exp(ew.sub(x, mb))
+    # shift by the largest real part: a real shift keeps a complex log on its principal branch
+    re = ew.real(x) if dtypes.is_complex(x.dtype) else x
+    m = ew.stop_gradient_p.bind(red.reduce_max(re, axes))
+    m = ew.select_n(isfinite(m), full(m.shape, 0, m.dtype), m)  # all -inf (or inf, nan): nothing to factor out
+    if dtypes.is_complex(x.dtype):
+        m = ew.complex(m, full(m.shape, 0, m.dtype))
+    e = ew.exp(ew.sub(x, broadcast_in_dim(m, x.shape, tuple(i for i in range(x.ndim) if i not in axes))))
     if b is not None:
-        e = ew.mul(e, asarray(b, x.dtype) if asarray(b).shape == x.shape else
-                   broadcast_in_dim(asarray(b, x.dtype), x.shape, tuple(range(x.ndim - asarray(b).ndim, x.ndim))))
-    out = ew.add(log(red.reduce_sum(e, axes) if axes else e), m)
+        b = to_dtype('logsumexp', asarray(b), x.dtype)
+        if broadcast_shapes('logsumexp', b.shape, x.shape) != x.shape:
+            raise ValueError(f"logsumexp: b of shape {b.shape} does not broadcast to x's shape {x.shape}")
+        e = ew.mul(e, broadcast_to_shape(b, x.shape))
+    out = ew.add(log(red.reduce_sum(e, axes)), m)
     return _keep(out, axes, keepdims)
 
 

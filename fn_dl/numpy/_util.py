@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from fn_dl.core import dtypes
-from fn_dl.core.array import Array, Tracer
+from fn_dl.core.array import Array
 from fn_dl.core.aval import shape_str
 from fn_dl.ops.elementwise import convert_element_type
 from fn_dl.ops.shape import broadcast_in_dim
@@ -36,11 +36,11 @@ def _wide_int_dtype(x: int) -> np.dtype:
     raise OverflowError(f"asarray: Python int {x} does not fit in any fn_dl integer dtype (int64 or uint64)")
 
 
-def _contains_tracer(obj) -> bool:
-    if isinstance(obj, Tracer):
+def _contains_array(obj) -> bool:
+    if isinstance(obj, Array):
         return True
     if isinstance(obj, (list, tuple)):
-        return any(_contains_tracer(o) for o in obj)
+        return any(_contains_array(o) for o in obj)
     return False
 
 
@@ -58,7 +58,8 @@ def asarray(obj, dtype=None, *, copy=None, device=None):
         if dtype is None or obj.dtype == dtype:
             return obj
         return convert_element_type(obj, dtype)
-    if isinstance(obj, (list, tuple)) and _contains_tracer(obj):
+    if isinstance(obj, (list, tuple)) and _contains_array(obj):
+        # stacked with primitives, so tracers work and the Arrays' dtypes promote as everywhere else
         from fn_dl.numpy._manipulation import stack
         return stack([asarray(o, dtype) for o in obj])
     if isinstance(obj, _PY_SCALARS) and not isinstance(obj, np.generic):  # np.float64 subclasses float
@@ -80,6 +81,8 @@ def asarray(obj, dtype=None, *, copy=None, device=None):
     if copy is False and value.dtype != dtype:
         raise ValueError(f"asarray: copy=False but converting {value.dtype} to {dtype} needs a copy")
     if value.dtype != dtype:
+        if value.dtype.kind == 'c' and dtype.kind != 'c':
+            value = value.real  # as convert_element_type does (and XLA): the real part, without NumPy's warning
         value = value.astype(dtype)
     elif copy is not False and not from_python:
         value = value.copy()  # the caller keeps its mutable array; ours must not change under it
@@ -89,15 +92,16 @@ def asarray(obj, dtype=None, *, copy=None, device=None):
 array = asarray
 
 
-def typed(x):
-    """(dtype, weak) of an operand; Python scalars are weak."""
+def typed(x, name='fn_dl.numpy'):
+    """(dtype, weak) of an operand; Python scalars are weak. `name` is the function, for the error."""
     if isinstance(x, Array):
         return x.dtype, x.weak_type
     if isinstance(x, (np.ndarray, np.generic)):  # NumPy scalars are strongly typed (NEP 50)
         return dtypes.canonicalize(x.dtype), False
     if isinstance(x, _PY_SCALARS):
         return dtypes.python_scalar_dtype(x), True
-    raise TypeError(f"expected an array or a Python number, got {type(x).__name__}")
+    raise TypeError(f"{name}: expected an array or a Python number, got {type(x).__name__}; "
+                    f"convert other data with fnp.asarray")
 
 
 def to_dtype(name, x, dtype):
@@ -117,7 +121,7 @@ def to_dtype(name, x, dtype):
 
 def promote(name, *args):
     """Arrays of the promoted dtype (weak Python scalars take the arrays' dtype)."""
-    dt, _ = dtypes.result_type(*[typed(a) for a in args])
+    dt, _ = dtypes.result_type(*[typed(a, name) for a in args])
     return [to_dtype(name, a, dt) for a in args]
 
 
@@ -172,7 +176,12 @@ def normalize_axes(name, axis, ndim):
     """None -> all axes; int or tuple -> sorted tuple of non-negative axes (duplicates are an error)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = axis
+    else:
+        raise TypeError(f"{name}: axis must be an int, a tuple of ints or None, got {type(axis).__name__}")
     out = tuple(sorted(normalize_axis(name, a, ndim) for a in axes))
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated axis in {axis}")

@@ -269,9 +269,16 @@ real_p = elementwise('real', lambda xp, x: xp.real(x), allowed=frozenset(dtypes.
 imag_p = elementwise('imag', lambda xp, x: xp.imag(x), allowed=frozenset(dtypes.COMPLEX),
                      out_dtype=dtypes.to_real, hlo='stablehlo.imag')
 conj_p = elementwise('conj', lambda xp, x: xp.conj(x), allowed=frozenset(dtypes.COMPLEX), hlo='conj')
-complex_p = elementwise('complex', lambda xp, x, y: (x + 1j * y).astype(dtypes.to_complex(x.dtype), copy=False),
+complex_p = elementwise('complex', lambda xp, x, y: _complex_impl(xp, x, y),
                         allowed=frozenset((dtypes.float32, dtypes.float64)), out_dtype=dtypes.to_complex,
                         hlo='stablehlo.complex')
+
+
+def _complex_impl(xp, x, y):
+    # assemble the parts directly: x + 1j * y would turn infinities into NaN and lose the sign of zero
+    out = xp.empty(x.shape, dtypes.to_complex(x.dtype))
+    out.real, out.imag = x, y
+    return out
 
 
 def real(x): return real_p.bind(x)
@@ -319,7 +326,9 @@ and_p = elementwise('and', lambda xp, x, y: x & y, allowed=INT_OR_BOOL, hlo='sta
 or_p = elementwise('or', lambda xp, x, y: x | y, allowed=INT_OR_BOOL, hlo='stablehlo.or', differentiable=False)
 xor_p = elementwise('xor', lambda xp, x, y: x ^ y, allowed=INT_OR_BOOL, hlo='stablehlo.xor', differentiable=False)
 not_p = elementwise('not', lambda xp, x: ~x, allowed=INT_OR_BOOL, hlo='stablehlo.not', differentiable=False)
-population_count_p = elementwise('population_count', lambda xp, x: xp.bitwise_count(x).astype(x.dtype),
+# XLA counts the bits of the two's-complement pattern: count them on the unsigned view
+population_count_p = elementwise('population_count',
+                                 lambda xp, x: xp.bitwise_count(_bits(xp, x, False)).astype(x.dtype),
                                  allowed=INT, hlo='stablehlo.popcnt', differentiable=False)
 
 

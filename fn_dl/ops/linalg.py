@@ -18,10 +18,13 @@ import numpy as np
 from fn_dl.backends.xla.lowering import compare, i64_attr, select
 from fn_dl.core import dtypes
 from fn_dl.core.aval import describe
+from fn_dl.core.staging import close_over, stage
 from fn_dl.ops._rules import Primitive, ShapedArray, Zero, bdim_at_front, defjvp2, is_undefined, moveaxis
+from fn_dl.ops.control_flow import scan_bind
 from fn_dl.ops.dot import dot_general
 from fn_dl.ops.elementwise import (add, complex, conj, convert_element_type, div, eq, ge, integer_pow, le, mul, neg,
                                    real, select_n, sub)
+from fn_dl.ops.reduce import reduce_sum
 from fn_dl.ops.shape import broadcast_in_dim, concatenate, full, iota, pad, reshape, slice, transpose
 
 _DTYPES = frozenset((dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128))
@@ -139,6 +142,69 @@ def _hermitian_read(t, lower):
 
 def _to(x, dtype):
     return convert_element_type(x, dtype)
+
+
+# --- lowering to jaxlib's LAPACK kernels (CPU) ----------------------------------------------
+# lu, qr, eigh and svd lower as JAX lowers them on CPU: a `stablehlo.custom_call` of a typed-FFI
+# LAPACK kernel that jaxlib ships (registered in backends/xla/_pjrt.py), between ops that convert
+# its results to the primitive's conventions. Those ops are compositions of primitives, staged
+# and lowered inline.
+
+_LAPACK_PREFIX = {dtypes.float32: 's', dtypes.float64: 'd', dtypes.complex64: 'c', dtypes.complex128: 'z'}
+
+
+def _layout_attr(dims):
+    return f"dense<[{', '.join(map(str, dims))}]> : tensor<{len(dims)}xindex>"
+
+
+def _lapack_call(ctx, routine, operands, in_avals, out_avals, aliases, **chars):
+    """Emit the custom call of kernel `lapack_<s|d|c|z><routine>_ffi`; returns its result names.
+
+    aliases maps an operand index to the result that reuses its buffer (LAPACK works in place);
+    chars are the kernel's one-character LAPACK options (e.g. uplo='L'), passed as ui8 attributes.
+    """
+    target = f"lapack_{_LAPACK_PREFIX[in_avals[0].dtype]}{routine}_ffi"
+    rank = max(a.ndim for a in in_avals)
+
+    def layouts(avals):
+        # LAPACK reads column-major matrices; the kernels' other buffers (pivots, taus, info, the
+        # eigenvalues) have a lower rank and keep the default row-major layout, as JAX gives them
+        return '[' + ', '.join(_layout_attr((a.ndim - 2, a.ndim - 1) + tuple(range(a.ndim - 3, -1, -1))
+                                            if a.ndim == rank else tuple(range(a.ndim - 1, -1, -1)))
+                               for a in avals) + ']'
+
+    tuple_index = (lambda o: f"[{o}]") if len(out_avals) > 1 else (lambda o: '[]')
+    alias_text = ', '.join(f"#stablehlo.output_operand_alias<output_tuple_indices = {tuple_index(o)}, "
+                           f"operand_index = {i}, operand_tuple_indices = []>" for i, o in aliases.items())
+    config = ', '.join(f"{k} = {ord(v)} : ui8" for k, v in chars.items())
+    # api_version 4 (typed FFI) takes its attributes as a dictionary backend_config; JAX writes
+    # api_version 1 with an `mhlo.backend_config` dictionary only because its Python op builder
+    # accepts strings alone, and XLA reads both the same way
+    attrs = {'call_target_name': f'"{target}"', 'api_version': '4 : i32', 'backend_config': f"{{{config}}}",
+             'operand_layouts': layouts(in_avals), 'result_layouts': layouts(out_avals),
+             'output_operand_aliases': f"[{alias_text}]"}
+    return ctx.op('stablehlo.custom_call', operands, in_avals, out_avals, attrs)
+
+
+def _lower_composition(ctx, fun, args, avals):
+    """Lower fun (arrays -> list of arrays, written with primitives) inline on SSA values args."""
+    return ctx.lower_program(stage(lambda *xs: list(fun(*xs)), avals, name='linalg_lowering'), list(args))
+
+
+def _nan_unless(ok, x):
+    """x where the factorization of its matrix succeeded (ok: one bool per batch element), else NaN."""
+    ok = broadcast_in_dim(ok, x.shape, tuple(range(ok.ndim)))
+    return select_n(ok, full(x.shape, np.nan, x.dtype), x)
+
+
+def _info_ok_or_nan(ctx, outs, avals, info_aval):
+    """The factorization's results, NaN for each batch element whose LAPACK info is nonzero
+    (the iteration did not converge), as JAX does; the last of outs is info."""
+    def finish(*xs):
+        *xs, info = xs
+        ok = eq(info, full(info.shape, 0, dtypes.int32))
+        return [_nan_unless(ok, x) for x in xs]
+    return _lower_composition(ctx, finish, outs, list(avals) + [info_aval])
 
 
 def _batch_front(prim):
@@ -405,7 +471,47 @@ def _lu_jvp(primals, tangents):
 
 
 lu_p.batch = _batch_front(lu_p)
-lu_p.lower = 'lapack_getrf_ffi'  # LAPACK getrf custom call (cusolver getrf on GPU); permutation from the pivots
+
+
+def _permutation_of_pivots(pivots, m):
+    """`_pivots_to_permutation` written with primitives (for lowering): a scan over the row swaps."""
+    nb = pivots.ndim - 1
+    shape = pivots.shape[:-1] + (m,)
+    batch = tuple(range(nb))
+
+    def swap(perm, i, j):
+        cols = iota(dtypes.int32, shape, nb)
+        at_i = eq(cols, broadcast_in_dim(i, shape, ()))
+        at_j = eq(cols, broadcast_in_dim(j, shape, batch))
+        zeros = full(shape, 0, dtypes.int32)
+        # perm[i] and perm[j] as one-hot masked sums: a row of selects, no gather/scatter per batch element
+        p_i = broadcast_in_dim(reduce_sum(select_n(at_i, zeros, perm), (nb,)), shape, batch)
+        p_j = broadcast_in_dim(reduce_sum(select_n(at_j, zeros, perm), (nb,)), shape, batch)
+        return [select_n(at_i, select_n(at_j, perm, p_i), p_j)]
+
+    steps = pivots.shape[-1]
+    if not steps:  # an empty matrix: no swaps (and a scan over no steps does not lower)
+        return iota(dtypes.int32, shape, nb)
+    i32 = ShapedArray((), dtypes.int32)
+    body, consts = close_over(swap, [ShapedArray(shape, dtypes.int32), i32, i32.update(shape=shape[:-1])],
+                              name='lu_pivots')
+    xs = [iota(dtypes.int32, (steps,), 0), moveaxis(pivots, nb, 0)]
+    return scan_bind(body, consts, [iota(dtypes.int32, shape, nb)], xs, steps)[0]
+
+
+@lu_p.def_lower
+def _lu_lower(ctx, a):
+    (a_aval,), (lu_aval, pivots_aval, _) = ctx.avals_in, ctx.avals_out
+    info_aval = ShapedArray(a_aval.shape[:-2], dtypes.int32)
+    outs = _lapack_call(ctx, 'getrf', [a], [a_aval], [lu_aval, pivots_aval, info_aval], {0: 0})
+
+    def finish(lu_, pivots, info):
+        pivots = sub(pivots, full(pivots.shape, 1, dtypes.int32))  # LAPACK's pivots are 1-based
+        # info > 0 only reports an exactly singular U, which is still a valid factorization
+        lu_ = _nan_unless(ge(info, full(info.shape, 0, dtypes.int32)), lu_)
+        return lu_, pivots, _permutation_of_pivots(pivots, a_aval.shape[-2])
+
+    return _lower_composition(ctx, finish, outs, [lu_aval, pivots_aval, info_aval])
 
 
 def lu_solve(lu_, permutation, b, trans=0):
@@ -514,7 +620,28 @@ def _qr_jvp(primals, tangents, *, full_matrices):
 
 
 qr_p.batch = _batch_front(qr_p)
-qr_p.lower = 'lapack_geqrf_ffi'  # LAPACK geqrf, then orgqr/ungqr for q (cusolver on GPU)
+
+
+@qr_p.def_lower
+def _qr_lower(ctx, a, *, full_matrices):
+    (a_aval,), (q_aval, r_aval) = ctx.avals_in, ctx.avals_out
+    m, n = a_aval.shape[-2:]
+    taus_aval = ShapedArray(a_aval.shape[:-2] + (min(m, n),), a_aval.dtype)
+    h, taus = _lapack_call(ctx, 'geqrf', [a], [a_aval], [a_aval, taus_aval], {0: 0})
+    k = q_aval.shape[-1]
+
+    def split(h):
+        # orgqr expands the Householder reflectors stored below h's diagonal in place, so it takes
+        # them in a matrix of q's shape: h's first m columns (wide a), or h widened by zero columns
+        # (complete q of tall a); r is the upper triangle of h's first rows
+        widen = [(0, 0, 0)] * (h.ndim - 1) + [(0, k - n, 0)]
+        reflectors = pad(h, full((), 0, h.dtype), widen) if k > n else _cols(h, 0, k)
+        return reflectors, _triu(_rows(h, 0, r_aval.shape[-2]))
+
+    reflectors, r = _lower_composition(ctx, split, [h], [a_aval])
+    q = _lapack_call(ctx, 'ungqr' if dtypes.is_complex(a_aval.dtype) else 'orgqr', [reflectors, taus],
+                     [q_aval, taus_aval], [q_aval], {0: 0})
+    return q + [r]
 
 
 # --- eigh ------------------------------------------------------------------------------------
@@ -565,7 +692,16 @@ def _eigh_jvp(primals, tangents, *, lower):
 
 
 eigh_p.batch = _batch_front(eigh_p)
-eigh_p.lower = 'lapack_syevd_ffi'  # LAPACK syevd/heevd custom call (cusolver syevd on GPU)
+
+
+@eigh_p.def_lower
+def _eigh_lower(ctx, a, *, lower):
+    (a_aval,), (v_aval, w_aval) = ctx.avals_in, ctx.avals_out
+    info_aval = ShapedArray(a_aval.shape[:-2], dtypes.int32)
+    routine = 'heevd' if dtypes.is_complex(a_aval.dtype) else 'syevd'
+    outs = _lapack_call(ctx, routine, [a], [a_aval], [v_aval, w_aval, info_aval], {0: 0},
+                        mode='V', uplo='L' if lower else 'U')
+    return _info_ok_or_nan(ctx, outs, [v_aval, w_aval], info_aval)
 
 
 # --- svd -------------------------------------------------------------------------------------
@@ -650,6 +786,29 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 
 
 svd_p.batch = _batch_front(svd_p)
-svd_p.lower = 'lapack_gesdd_ffi'  # LAPACK gesdd custom call (cusolver gesvd on GPU)
+
+
+@svd_p.def_lower
+def _svd_lower(ctx, a, *, full_matrices, compute_uv):
+    (a_aval,), out_avals = ctx.avals_in, ctx.avals_out
+    m, n = a_aval.shape[-2:]
+    if m == 0 or n == 0:
+        # gesdd rejects empty matrices in mode 'A' (so JAX special-cases them too): no singular
+        # values, and the singular vectors, where asked for, are identities
+        return _lower_composition(ctx, lambda x: [full(out_avals[0].shape, 0, out_avals[0].dtype)] +
+                                  [_eye(o.shape, x.dtype) for o in out_avals[1:]], [a], [a_aval])
+    s_aval, k = out_avals[0], min(m, n)
+    if compute_uv:
+        u_aval, vh_aval = out_avals[1:]
+    else:  # gesdd computes no vectors in mode 'N' but still takes buffers for them
+        u_aval = a_aval.update(shape=a_aval.shape[:-2] + (m, m if full_matrices else k))
+        vh_aval = a_aval.update(shape=a_aval.shape[:-2] + (n if full_matrices else k, n))
+    info_aval = ShapedArray(a_aval.shape[:-2], dtypes.int32)
+    mode = 'N' if not compute_uv else 'A' if full_matrices else 'S'
+    _, s, u, vh, info = _lapack_call(ctx, 'gesdd', [a], [a_aval], [a_aval, s_aval, u_aval, vh_aval, info_aval],
+                                     {0: 0}, mode=mode)
+    kept = len(out_avals)
+    return _info_ok_or_nan(ctx, [s, u, vh][:kept] + [info], [s_aval, u_aval, vh_aval][:kept], info_aval)
+
 
 __all__ = ['cholesky', 'triangular_solve', 'lu', 'lu_solve', 'qr', 'eigh', 'svd']

@@ -55,6 +55,7 @@ def _register_lapack():
     from jaxlib.cpu import _lapack
     _lapack.initialize()
     for name, capsule in _lapack.registrations().items():
+        # api_version 1 is the typed FFI in this function's numbering (custom_call ops say 4)
         _xc.register_custom_call_target(name, capsule, platform='cpu', api_version=1)
 
 
