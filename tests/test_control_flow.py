@@ -95,3 +95,8 @@ def test_carry_type_change_error():
     with pytest.raises(TypeError, match="carry must keep its type"):
         fd.vmap(lambda x: fd.lax.scan(lambda c, v: (c.astype('float64') * v, v), fnp.asarray(1.0), x))(
             fnp.ones((2, 3), dtype='float64'))
+
+
+def test_zero_length_scan_under_jit():
+    carry, ys = fd.jit(lambda xs: fd.lax.scan(lambda c, x: (c + x, x * 2), fnp.ones(3), xs))(fnp.zeros((0, 3)))
+    assert carry.tolist() == [1.0, 1.0, 1.0] and ys.shape == (0, 3)

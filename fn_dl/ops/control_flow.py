@@ -429,6 +429,8 @@ def _scan_lower(ctx, *args, program, num_consts, num_carry, length, reverse, unr
     x_avals, y_avals = in_avals[nc + nk:], out_avals[nk:]
     i32 = ShapedArray((), dtypes.int32)
     ys0 = [ctx.splat(0, a) for a in y_avals]
+    if length == 0:  # no steps: the loop body would slice empty arrays, which XLA rejects
+        return list(args[nc:nc + nk]) + ys0
     state = [ctx.splat(0, i32)] + list(args) + ys0
     state_avals = [i32] + list(in_avals) + list(y_avals)
 
