@@ -14,6 +14,7 @@ import logging
 import time
 
 import numpy as np
+from optree import tree_flatten as _flatten
 
 from fn_dl._config import config
 from fn_dl import tree as _tree
@@ -24,6 +25,7 @@ from fn_dl.core.ir import Program, eval_program
 from fn_dl.core.primitive import Primitive
 from fn_dl.core.staging import close_over
 from fn_dl.core.trace import set_trace, state
+from fn_dl.numpy._util import asarray as _asarray
 
 logger = logging.getLogger('fn_dl.jit')
 
@@ -208,6 +210,9 @@ def _check_hashable(what, value):
                         f"dynamic arguments)") from None
 
 
+_NO_KWARGS = {}
+
+
 class _Entry:
     """One traced signature: its program, captured values and (once run) its executable."""
     __slots__ = ('program', 'consts', 'out_tree', 'executable', 'name')
@@ -248,8 +253,11 @@ class Jitted:
         return static, static_idx, dyn, skw, dkw
 
     def _entry(self, args, kwargs):
-        static, static_idx, dyn, skw, dkw = self._split(args, kwargs)
-        leaves, treedef = _tree.flatten((dyn, dkw))
+        if kwargs or self.static_argnums:
+            static, static_idx, dyn, skw, dkw = self._split(args, kwargs)
+        else:  # the common case, kept cheap: a cache hit should cost microseconds
+            static, static_idx, dyn, skw, dkw = (), (), args, (), _NO_KWARGS
+        leaves, treedef = _flatten((dyn, dkw), none_is_leaf=False, namespace=_tree.NAMESPACE)
         key = (treedef, tuple(map(_leaf_key, leaves)), static, skw)
         entry = self._cache.get(key)
         if entry is None:
@@ -334,8 +342,7 @@ class Jitted:
 
 
 def leaves_as_arrays(leaves):
-    from fn_dl.numpy import asarray
-    return [x if isinstance(x, Array) else asarray(x) for x in leaves]
+    return [x if isinstance(x, Array) else _asarray(x) for x in leaves]
 
 
 

@@ -104,4 +104,4 @@ def to_host(buf) -> np.ndarray:
 
 def execute(executable, buffers):
     """Run; returns the output buffers."""
-    return [o[0] for o in executable.execute_sharded(buffers).disassemble_into_single_device_arrays()]
+    return [o for (o,) in executable.execute_sharded(buffers).disassemble_into_single_device_arrays()]
