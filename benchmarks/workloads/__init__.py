@@ -3,4 +3,4 @@
 Peers are imported inside each setup, so a missing one is reported as n/a.
 JAX dispatches asynchronously: its callables block until the result is ready.
 """
-from benchmarks.workloads import adamw, eager, hessian, mlp  # noqa: F401
+from benchmarks.workloads import adamw, eager, hessian, jit, mlp, text_classifier  # noqa: F401

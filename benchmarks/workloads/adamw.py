@@ -22,6 +22,25 @@ def arrays():
     return params, grads
 
 
+def jax_adamw_init(p):
+    """The state (params, m, v, count) of jax_adamw; m and v are distinct buffers, so both can be donated."""
+    import jax.numpy as jnp
+    m, v = ({k: jnp.zeros_like(x) for k, x in p.items()} for _ in 'mv')
+    return p, m, v, jnp.zeros((), jnp.int32)
+
+
+def jax_adamw(p, m, v, count, g):
+    """Optax-free AdamW in JAX: the same math as fd.optim.adamw and torch.optim.AdamW, written out."""
+    import jax
+    import jax.numpy as jnp
+    count = count + 1
+    m = jax.tree.map(lambda m, g: B1 * m + (1 - B1) * g, m, g)
+    v = jax.tree.map(lambda v, g: B2 * v + (1 - B2) * g * g, v, g)
+    c1, c2 = 1 - B1 ** count, 1 - B2 ** count
+    p = jax.tree.map(lambda p, m, v: p - LR * ((m / c1) / (jnp.sqrt(v / c2) + EPS) + WD * p), p, m, v)
+    return p, m, v, count
+
+
 def stepper(step, state, grads):
     """The timed callable: state = step(*state, grads); returns the parameters, state[0]."""
     def call():
@@ -49,21 +68,10 @@ def adamw_update():
         return stepper(step, (p, opt.init(p)), {k: fnp.asarray(v) for k, v in grads.items()})
 
     def jax_jit():
-        # optax-free JAX: the same math written out, jitted
         import jax
         import jax.numpy as jnp
-
-        @jax.jit
-        def step(p, m, v, count, g):
-            count = count + 1
-            m = jax.tree.map(lambda m, g: B1 * m + (1 - B1) * g, m, g)
-            v = jax.tree.map(lambda v, g: B2 * v + (1 - B2) * g * g, v, g)
-            c1, c2 = 1 - B1 ** count, 1 - B2 ** count
-            p = jax.tree.map(lambda p, m, v: p - LR * ((m / c1) / (jnp.sqrt(v / c2) + EPS) + WD * p), p, m, v)
-            return p, m, v, count
         p = {k: jnp.asarray(v) for k, v in params.items()}
-        zeros = {k: jnp.zeros_like(v) for k, v in p.items()}
-        call = stepper(step, (p, zeros, zeros, jnp.zeros((), jnp.int32)), {k: jnp.asarray(v) for k, v in grads.items()})
+        call = stepper(jax.jit(jax_adamw), jax_adamw_init(p), {k: jnp.asarray(v) for k, v in grads.items()})
         return lambda: jax.block_until_ready(call())
 
     def torch_foreach():

@@ -1,4 +1,5 @@
-"""The 784-512-512-10 MLP with softmax cross-entropy: an SGD training step and per-sample gradients.
+"""The 784-512-512-10 MLP with softmax cross-entropy: an SGD training step and per-sample gradients, eager here
+and jitted in jit.py, which reuses these step builders.
 
 Every framework starts from the same NumPy weights, laid out as x @ w + b, so
 the checks compare like with like. fn_dl, JAX and HIPS autograd share one loss
@@ -32,6 +33,11 @@ def batch(n: int):
     return rng.standard_normal((n, SIZES[0]), dtype=np.float32), np.eye(SIZES[-1], dtype=np.float32)[labels]
 
 
+def log_softmax(xp, h):
+    z = h - xp.max(h, axis=-1, keepdims=True)
+    return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
+
+
 def loss(xp, params, x, y):
     """Mean softmax cross-entropy; x may be one example or a batch."""
     h = x
@@ -39,9 +45,7 @@ def loss(xp, params, x, y):
         h = h @ params[f'w{k}'] + params[f'b{k}']
         if k < LAYERS[-1]:
             h = xp.maximum(h, 0)
-    z = h - xp.max(h, axis=-1, keepdims=True)
-    logp = z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
-    return -xp.mean(xp.sum(y * logp, axis=-1))
+    return -xp.mean(xp.sum(y * log_softmax(xp, h), axis=-1))
 
 
 def torch_loss(params, x, y):
@@ -69,22 +73,45 @@ def numpy_backprop(params, x, y):
     for k in LAYERS:
         h = acts[-1] @ params[f'w{k}'] + params[f'b{k}']
         acts.append(np.maximum(h, 0) if k < LAYERS[-1] else h)
-    z = acts.pop()
-    z = z - z.max(axis=-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    logp = log_softmax(np, acts.pop())
     deltas = [np.exp(logp) - y]
     for k in reversed(LAYERS[1:]):
         deltas.insert(0, (deltas[0] @ params[f'w{k}'].T) * (acts[k - 1] > 0))
     return -(y * logp).sum(axis=-1).mean(), list(zip(acts, deltas))
 
 
-def stepper(step, params):
-    """The timed callable: params advance by step(params) -> (loss, grads, new params); it returns (loss, grads)."""
+def sgd_step(value_and_grad, xp):
+    """One SGD step, (params, x, y) -> (loss, grads, new params), from a framework's value_and_grad and namespace."""
+    vg = value_and_grad(partial(loss, xp))
+
+    def step(params, x, y):
+        value, grads = vg(params, x, y)
+        return value, grads, sgd(params, grads)
+    return step
+
+
+def stepper(step, params, *data):
+    """The timed callable: params advance by step(params, *data) -> (loss, grads, new params); returns (loss, grads)."""
     def call():
         nonlocal params
-        value, grads, params = step(params)
+        value, grads, params = step(params, *data)
         return value, grads
     return call
+
+
+def torch_stepper(loss_fn, params, x, y):
+    """Timed PyTorch steps: loss_fn (eager or torch.compile'd), autograd, then SGD in place as torch.optim.SGD does."""
+    import torch
+
+    def step(p, x, y):
+        value = loss_fn(p, x, y)
+        grads = torch.autograd.grad(value, list(p.values()))
+        with torch.no_grad():
+            for w, g in zip(p.values(), grads):
+                w.add_(g, alpha=-LR)
+        return value, dict(zip(p, grads)), p
+    pt = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in params.items()}
+    return stepper(step, pt, torch.from_numpy(x), torch.from_numpy(y))
 
 
 @register('mlp_step', unit='steps/s', rtol=1e-3, atol=1e-5)
@@ -95,71 +122,43 @@ def mlp_step():
     def fn_dl():
         import fn_dl as fd
         import fn_dl.numpy as fnp
-        vg = fd.value_and_grad(partial(loss, fnp))
-        xa, ya = fnp.asarray(x), fnp.asarray(y)
-
-        def step(p):
-            value, grads = vg(p, xa, ya)
-            return value, grads, sgd(p, grads)
-        return stepper(step, {k: fnp.asarray(v) for k, v in params.items()})
-
-    def torch_eager():
-        import torch
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        pt = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in params.items()}
-
-        def step(p):
-            value = torch_loss(p, xt, yt)
-            grads = torch.autograd.grad(value, list(p.values()))
-            with torch.no_grad():
-                for w, g in zip(p.values(), grads):
-                    w.add_(g, alpha=-LR)  # in place, as torch.optim.SGD does
-            return value, dict(zip(p, grads)), p
-        return stepper(step, pt)
+        return stepper(sgd_step(fd.value_and_grad, fnp), {k: fnp.asarray(v) for k, v in params.items()},
+                       fnp.asarray(x), fnp.asarray(y))
 
     def numpy_by_hand():
-        def step(p):
+        def step(p, x, y):
             value, layers = numpy_backprop(p, x, y)
             grads = {}
             for k, (a, d) in zip(LAYERS, layers):
                 grads[f'w{k}'], grads[f'b{k}'] = a.T @ d / len(x), d.mean(axis=0)
             return value, grads, sgd(p, grads)
-        return stepper(step, params)
+        return stepper(step, params, x, y)
 
     def hips_autograd():
         import autograd
         import autograd.numpy as anp
-        vg = autograd.value_and_grad(partial(loss, anp))
-
-        def step(p):
-            value, grads = vg(p, x, y)
-            return value, grads, sgd(p, grads)
-        return stepper(step, params)
+        return stepper(sgd_step(autograd.value_and_grad, anp), params, x, y)
 
     def jax_eager():
         import jax
         import jax.numpy as jnp
-        vg = jax.value_and_grad(partial(loss, jnp))
-        xj, yj = jnp.asarray(x), jnp.asarray(y)
+        call = stepper(sgd_step(jax.value_and_grad, jnp), {k: jnp.asarray(v) for k, v in params.items()},
+                       jnp.asarray(x), jnp.asarray(y))
+        return lambda: jax.block_until_ready(call())
 
-        def step(p):
-            value, grads = vg(p, xj, yj)
-            return value, grads, jax.block_until_ready(sgd(p, grads))
-        return stepper(step, {k: jnp.asarray(v) for k, v in params.items()})
-
-    return {'fn_dl': fn_dl, 'torch eager': torch_eager, 'numpy by hand': numpy_by_hand,
-            'autograd': hips_autograd, 'jax eager': jax_eager}
+    return {'fn_dl': fn_dl, 'torch eager': partial(torch_stepper, torch_loss, params, x, y),
+            'numpy by hand': numpy_by_hand, 'autograd': hips_autograd, 'jax eager': jax_eager}
 
 
-@register('per_sample_grads', unit='ms', rtol=1e-3, atol=1e-5)
-def per_sample_grads():
-    """ms per call of per-example gradients of the MLP loss, batch 64: vmap(grad) and its peers."""
+def per_sample_grads_setups(jit: bool) -> dict:
+    """Per-example gradients of the MLP loss, batch 64: fn_dl's vmap(grad), eager or under fd.jit, and its peers."""
     params, (x, y) = init_params(), batch(64)
 
     def fn_dl():
         import fn_dl as fd
         import fn_dl.numpy as fnp
         g = fd.vmap(fd.grad(partial(loss, fnp)), in_axes=(None, 0, 0))
+        g = fd.jit(g) if jit else g
         pa, xa, ya = {k: fnp.asarray(v) for k, v in params.items()}, fnp.asarray(x), fnp.asarray(y)
         return lambda: g(pa, xa, ya)
 
@@ -185,4 +184,11 @@ def per_sample_grads():
             return grads
         return call
 
-    return {'fn_dl': fn_dl, 'torch.func': torch_func, 'jax.jit': jax_jit, 'numpy by hand': numpy_by_hand}
+    return {'fn_dl jit' if jit else 'fn_dl': fn_dl, 'torch.func': torch_func, 'jax.jit': jax_jit,
+            'numpy by hand': numpy_by_hand}
+
+
+@register('per_sample_grads', unit='ms', rtol=1e-3, atol=1e-5)
+def per_sample_grads():
+    """ms per call of per-example gradients of the MLP loss, batch 64: vmap(grad) and its peers."""
+    return per_sample_grads_setups(jit=False)
