@@ -138,3 +138,14 @@ def test_donation_updates_in_place_and_invalidates_the_input():
         p1['w'] + 1.0
     assert g['w'].tolist() == [1.0] * 4  # not donated: untouched
     assert 'tf.aliasing_output' in step._cache[next(iter(step._cache))].executable.text
+
+
+def test_jit_outputs_make_their_host_view_lazily():
+    f = fd.jit(lambda v: v * 2.0)
+    out = f(fnp.ones(3))
+    with pytest.raises(AttributeError):
+        object.__getattribute__(out, '_value')  # no host view yet
+    chained = f(out)  # feeding a jit output back needs no host view
+    assert chained.tolist() == [4.0, 4.0, 4.0] and out.shape == (3,) and out.dtype == np.float32
+    b = fd.jit(lambda v: v * 2)(fnp.ones(2, dtype='bfloat16'))
+    assert b.dtype == fnp.bfloat16 and b.tolist() == [2.0, 2.0]

@@ -23,12 +23,29 @@ class Array:
     >>> x.at[0].set(10.0).tolist()
     [10.0, 2.0, 3.0]
     """
-    # _buf: the device buffer of a jit input/output, kept so the next jitted call needs no transfer
-    __slots__ = ('_value', '_buf', '__weakref__')
+    # _buf: the device buffer of a jit input/output, kept so the next jitted call needs no transfer.
+    # A jit output starts with only _buf (and _lazy: its (shape, dtype)); its host view, _value, is made on
+    # first use, because a live host view stops XLA from updating a donated buffer in place.
+    __slots__ = ('_value', '_buf', '_lazy', '__weakref__')
     __array_priority__ = 100  # numpy scalars/arrays defer to our operators
 
     def __init__(self, value):
         self._value = value
+
+    def __getattr__(self, name):
+        # only reached for unset slots: the host view of a jit output, made once on first use
+        if name == '_value':
+            try:
+                buf = object.__getattribute__(self, '_buf')
+            except AttributeError:
+                raise AttributeError('_value') from None
+            from fn_dl.backends.xla._pjrt import to_host
+            value = to_host(buf)
+            if value.dtype != self._lazy[1]:  # bfloat16 crosses DLPack as uint16 bits
+                value = value.view(self._lazy[1])
+            self._value = value
+            return value
+        raise AttributeError(name)
 
     # --- abstract properties --------------------------------------------
     @property

@@ -119,7 +119,7 @@ class Executable:
         if config.log_compiles:
             logger.warning("compiled %s in %.3f s", name, time.perf_counter() - start)
         self.in_host = [host_dtype(v.aval.dtype) for v in program.invars]
-        self.out_bf16 = [a.dtype == dtypes.bfloat16 for a in self.out_avals]
+        self.out_keys = [(tuple(a.shape), a.dtype) for a in self.out_avals]
         self._pjrt = _pjrt
 
     def __call__(self, args):
@@ -134,12 +134,15 @@ class Executable:
             args[i]._value = Donated(self.name)
             del args[i]._buf
         results = []
-        for buf, bf in zip(outs, self.out_bf16):
-            host = pj.to_host(buf)
-            arr = Array(host.view(dtypes.bfloat16) if bf else host)
-            arr._buf = buf  # the next jitted call takes it as is: no transfer
+        for buf, key in zip(outs, self.out_keys):
+            arr = _new_array(Array)
+            arr._buf = buf  # the next jitted call takes it as is: no transfer, and no host view yet
+            arr._lazy = key
             results.append(arr)
         return results
+
+
+_new_array = object.__new__
 
 
 class Donated:
@@ -186,8 +189,11 @@ class Lowered:
 
 def _leaf_key(x):
     if type(x) is Array:
-        v = x._value
-        return v.shape, v.dtype
+        try:
+            return x._lazy  # a jit output: known without making its host view
+        except AttributeError:
+            v = x._value
+            return v.shape, v.dtype
     if isinstance(x, Tracer):
         a = x.aval
         return a.shape, a.dtype, a.weak_type
