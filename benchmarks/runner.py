@@ -8,6 +8,7 @@ import time
 import traceback
 
 import numpy as np
+import optree
 
 from benchmarks.registry import Workload
 
@@ -58,10 +59,18 @@ def _agreement(out: np.ndarray, ref: np.ndarray, w: Workload) -> str | None:
     return f"max abs diff {np.nanmax(diff):.3g} (rtol={w.rtol}, atol={w.atol})"
 
 
+def _block(out):
+    """Wait for asynchronous results (jitted fn_dl and JAX calls return before XLA finishes)."""
+    for leaf in optree.tree_leaves(out, namespace='fn_dl'):
+        wait = getattr(leaf, 'block_until_ready', None)
+        if wait is not None:
+            wait()
+
+
 def _time_batch(fn, number: int) -> float:
     start = time.perf_counter()
     for _ in range(number):
-        fn()
+        _block(fn())
     return (time.perf_counter() - start) / number
 
 

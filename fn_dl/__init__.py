@@ -15,6 +15,7 @@ from fn_dl._config import config  # noqa: F401
 from fn_dl import nn  # noqa: F401,E402
 from fn_dl.backends import device_put, devices  # noqa: F401
 from fn_dl.core.array import Array  # noqa: F401
+from fn_dl.tree import leaves as tree_leaves
 from fn_dl.core.trace import ConcretizationError, UnexpectedTracerError  # noqa: F401
 from fn_dl.transforms.ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
 from fn_dl.transforms.batching import vmap  # noqa: F401
@@ -25,6 +26,19 @@ from fn_dl.io import load, save  # noqa: F401,E402
 from fn_dl import optim  # noqa: F401,E402
 
 __version__ = '0.1.0'
+
+
+def block_until_ready(tree):
+    """Wait for every array in `tree` (jitted calls run asynchronously, as in JAX); returns the tree.
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> fd.block_until_ready(fd.jit(lambda x: x * 2)(fnp.ones(2))).tolist()
+    [2.0, 2.0]
+    """
+    for leaf in tree_leaves(tree):
+        if isinstance(leaf, Array):
+            leaf.block_until_ready()
+    return tree
 
 # NumPy warns on overflow/invalid values inside our eager kernels (e.g. both branches of a batched
 # cond); like JAX and PyTorch, fn_dl returns inf/nan silently, and fd.config.debug_nans finds them.

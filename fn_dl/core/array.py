@@ -101,6 +101,19 @@ class Array:
         v = self._value
         return v if isinstance(v, (np.ndarray, np.generic)) else _to_host(v)
 
+    def block_until_ready(self):
+        """Wait until a jitted computation producing this array has finished (XLA runs asynchronously)."""
+        try:
+            buf = object.__getattribute__(self, '_buf')
+        except AttributeError:
+            return self
+        wait = getattr(buf, 'block_until_ready', None)
+        if wait is not None:
+            wait()
+        else:
+            self._value  # noqa: B018  (exporting the host view waits for the buffer)
+        return self
+
     def item(self):
         return self._host().item()
 
