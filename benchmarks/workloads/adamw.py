@@ -3,7 +3,7 @@
 Each call takes one step from the previous call's parameters and moments with the same
 gradients (memory-bound: read parameters, gradients and two moments, write three), and returns
 the parameters. The first call of every framework starts from the same NumPy arrays, so the
-check compares one AdamW step. No framework donates its buffers: fn_dl's jit does not yet.
+check compares one AdamW step. No framework donates its buffers, so all pay the same allocations.
 """
 import numpy as np
 
