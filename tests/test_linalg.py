@@ -13,21 +13,17 @@ import fn_dl.numpy as fnp
 from fn_dl.ops import linalg as L
 from fn_dl.testing import check_grads
 
+from _seeded import SeededInputs
+
 jax.config.update('jax_enable_x64', True)
+
+
+r = SeededInputs()
 
 
 @pytest.fixture(autouse=True)
 def _seed():
-    global rng
-    rng = np.random.default_rng(0)
-
-
-def r(*shape, dtype=np.float64):
-    """Random values, reseeded for each test so no test depends on which ran before it."""
-    x = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == 'c':
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
+    r.reset()
 
 
 def spd(n, batch=(), dtype=np.float64):
