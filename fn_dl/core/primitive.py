@@ -22,6 +22,9 @@ from fn_dl.core.aval import ShapedArray, describe
 
 PRIMITIVES: dict[str, 'Primitive'] = {}
 
+_AVAL_CACHE: dict = {}  # (primitive, *in avals, *params) -> out avals; see Primitive.out_avals
+_AVAL_CACHE_SIZE = 8192
+
 _state = _trace.state
 
 
@@ -72,8 +75,23 @@ class Primitive:
         return f
 
     def out_avals(self, avals, params) -> list[ShapedArray]:
-        out = self.abstract_eval(*avals, **params)
-        return out if self.multiple_results else [out]
+        if self.multiple_results:
+            # not memoised: these are the primitives carrying programs (control flow, custom rules, jit),
+            # which a memo would keep alive with their captured constants
+            return self.abstract_eval(*avals, **params)
+        # memoised per signature: staging (the grad tape, jit tracing) asks for the same few
+        # signatures over and over, and shape rules cost more than a dict lookup
+        try:
+            key = (self, *avals, *params.items())
+            out = _AVAL_CACHE.get(key)
+        except TypeError:  # an unhashable parameter
+            return [self.abstract_eval(*avals, **params)]
+        if out is None:
+            out = [self.abstract_eval(*avals, **params)]
+            if len(_AVAL_CACHE) >= _AVAL_CACHE_SIZE:
+                _AVAL_CACHE.clear()
+            _AVAL_CACHE[key] = out
+        return out
 
     def __repr__(self):
         return self.name
@@ -85,7 +103,7 @@ def eager_apply(prim: Primitive, args, params):
         vals = [a._value for a in args]
     except AttributeError:
         raise _bad_eager_arg(prim, args) from None
-    xp = namespace_of(vals[0]) if vals else default_namespace()
+    xp = (_NAMESPACES.get(type(vals[0])) or namespace_of(vals[0])) if vals else _default[0]
     try:
         out = prim.impl(xp, *vals, **params)
     except Exception as e:

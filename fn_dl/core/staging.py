@@ -11,7 +11,8 @@ from __future__ import annotations
 from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import ShapedArray
 from fn_dl.core.ir import Eqn, Literal, Program, Var
-from fn_dl.core.trace import Trace, set_trace, state
+from fn_dl.core.primitive import eager_apply
+from fn_dl.core.trace import Trace, leaked_tracer_error, set_trace, state
 
 
 class StagingTracer(Tracer):
@@ -70,8 +71,11 @@ class StagingTrace(Trace):
         return StagingTracer(self, Var(aval))
 
     def process(self, prim, args, params):
-        if self.partial and not any([self.is_own(a) for a in args]):
-            prev, state.trace = state.trace, self.parent
+        if self.partial and not self._touches(args):
+            parent = self.parent
+            if parent is None:  # the eager tape of grad: run the primal math at once
+                return eager_apply(prim, args, params)
+            prev, state.trace = state.trace, parent
             try:
                 return prim.bind(*args, **params)
             finally:
@@ -82,6 +86,16 @@ class StagingTrace(Trace):
         self.eqns.append(Eqn(prim, invars, outvars, params))
         outs = [StagingTracer(self, v) for v in outvars]
         return outs if prim.multiple_results else outs[0]
+
+    def _touches(self, args) -> bool:
+        """Whether any argument is one of this trace's tracers (is_own, inlined: this runs per primal op)."""
+        for a in args:
+            if isinstance(a, Tracer):
+                if a._trace is self:
+                    return True
+                if not a._trace.alive:
+                    raise leaked_tracer_error(a)
+        return False
 
     def getvar(self, x):
         if self.is_own(x):

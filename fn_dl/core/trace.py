@@ -97,16 +97,35 @@ def leaked_tracer_error(tracer) -> UnexpectedTracerError:
     t = tracer._trace
     return UnexpectedTracerError(
         f"A value traced by {t!r} (shape {tracer.aval.shape}, dtype {tracer.aval.dtype}) was used after its "
-        f"transform returned: the transform was entered at {t.created_at}. Values computed inside grad/vmap/jit "
+        f"transform returned: the transform was entered at {format_frame(t.created_at)}. Values computed inside grad/vmap/jit "
         f"must be returned from the transformed function, not stored in globals or on objects.")
 
 
-def _user_frame() -> str:
-    """The first stack frame outside fn_dl, for error messages (cheap: no traceback objects)."""
+def _user_frame():
+    """Where the user entered the transform, for error messages: (code, line) of the first frame outside
+    fn_dl, formatted only when an error needs it (this runs for every trace, so it must be cheap)."""
     f = sys._getframe(1)
-    while f is not None and _PKG_DIR in f.f_code.co_filename:
+    while f is not None:
+        code = f.f_code
+        inside = _IN_PKG.get(code)
+        if inside is None:
+            if len(_IN_PKG) > 4096:  # code compiled at run time (exec) must not pile up
+                _IN_PKG.clear()
+            inside = _IN_PKG[code] = _PKG_DIR in code.co_filename
+        if not inside:
+            return code, f.f_lineno
         f = f.f_back
-    return "<unknown>" if f is None else f"{f.f_code.co_filename}:{f.f_lineno} ({f.f_code.co_name})"
+    return None
+
+
+def format_frame(where) -> str:
+    if where is None:
+        return "<unknown>"
+    code, line = where
+    return f"{code.co_filename}:{line} ({code.co_name})"
+
+
+_IN_PKG: dict = {}  # code object -> whether it is fn_dl's own
 
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -25,7 +25,7 @@ from fn_dl.numpy import asarray, eye, moveaxis, reshape
 from fn_dl.ops.elementwise import add_p, convert_element_type
 from fn_dl.ops.shape import full
 from fn_dl.ops.shape import slice as _slice
-from fn_dl.core.trace import Trace, aval_of, set_trace, state
+from fn_dl.core.trace import Trace, aval_of, leaked_tracer_error, set_trace, state
 
 
 class JVPTracer(Tracer):
@@ -52,11 +52,13 @@ class JVPTrace(Trace):
     def process(self, prim, args, params):
         primals, tangents, active = [], [], False
         for a in args:
-            if self.is_own(a):
+            if isinstance(a, Tracer) and a._trace is self:  # is_own, inlined: this runs per primitive
                 primals.append(a.primal)
                 tangents.append(a.tangent)
                 active = True
             else:
+                if isinstance(a, Tracer) and not a._trace.alive:
+                    raise leaked_tracer_error(a)
                 primals.append(a)
                 tangents.append(Zero.like(a))
         prev, state.trace = state.trace, self.parent
@@ -214,12 +216,14 @@ def backward_pass(program: Program, cts_out, known=None):
         env.update(known)
     linear_eqns = []
     for eqn in program.eqns:
-        if all(type(v) is Literal or v in env for v in eqn.invars):
+        for v in eqn.invars:
+            if type(v) is not Literal and v not in env:
+                linear_eqns.append(eqn)
+                break
+        else:
             outs = eqn.prim.bind(*[v.value if type(v) is Literal else env[v] for v in eqn.invars], **eqn.params)
             for v, o in zip(eqn.outvars, outs if eqn.prim.multiple_results else [outs]):
                 env[v] = o
-        else:
-            linear_eqns.append(eqn)
     ct_env = {}
 
     def add_ct(v, ct):
@@ -231,22 +235,25 @@ def backward_pass(program: Program, cts_out, known=None):
     for v, ct in zip(program.outvars, cts_out):
         if v is not None:
             add_ct(v, ct)
+    pop = ct_env.pop
     for eqn in reversed(linear_eqns):
-        cts = [ct_env.pop(v, None) for v in eqn.outvars]
-        if all(c is None for c in cts):
-            continue
-        if eqn.prim.transpose is None:
-            raise TypeError(f"reverse-mode differentiation does not support {eqn.prim.name}: it appeared "
-                            f"applied to a tangent but has no transpose rule"
-                            + (_NO_TRANSPOSE_HINTS.get(eqn.prim.name, '')))
-        args = [v.value if type(v) is Literal else env[v] if v in env else UndefinedPrimal(v.aval)
-                for v in eqn.invars]
-        if eqn.prim.multiple_results:
+        prim = eqn.prim
+        if prim.multiple_results:
+            cts = [pop(v, None) for v in eqn.outvars]
+            if all(c is None for c in cts):
+                continue
             ct_arg = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
         else:
-            ct_arg = cts[0]
-        cts_in = eqn.prim.transpose(ct_arg, *args, **eqn.params)
-        for v, ct in zip(eqn.invars, cts_in):
+            ct_arg = pop(eqn.outvars[0], None)
+            if ct_arg is None:
+                continue
+        if prim.transpose is None:
+            raise TypeError(f"reverse-mode differentiation does not support {prim.name}: it appeared "
+                            f"applied to a tangent but has no transpose rule"
+                            + (_NO_TRANSPOSE_HINTS.get(prim.name, '')))
+        args = [v.value if type(v) is Literal else env[v] if v in env else UndefinedPrimal(v.aval)
+                for v in eqn.invars]
+        for v, ct in zip(eqn.invars, prim.transpose(ct_arg, *args, **eqn.params)):
             add_ct(v, ct)
     return [ct_env.get(v) for v in program.invars]
 
@@ -282,12 +289,16 @@ def vjp(fun, *primals, has_aux=False):
             if c.shape != a.shape:
                 raise ValueError(f"vjp: cotangent shape {shape_str(c.shape)} differs from the output's "
                                  f"{shape_str(a.shape)}")
-        cts = lin.transpose([_cast_ct(c, a) for c, a in zip(ct_flat, lin.out_avals)])
-        cts = [zeros_like_aval(a) if c is None else _cast_ct(c, a) for c, a in zip(cts, lin.in_avals)]
-        return _tree.unflatten(in_tree, cts)
+        return _tree.unflatten(in_tree, _pull_back(lin, ct_flat))
 
     out = _tree.unflatten(o_tree, outs)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _pull_back(lin, ct_flat):
+    """Cotangents of the inputs of a linearized function (zeros where none flowed), given its outputs'."""
+    cts = lin.transpose([_cast_ct(c, a) for c, a in zip(ct_flat, lin.out_avals)])
+    return [zeros_like_aval(a) if c is None else _cast_ct(c, a) for c, a in zip(cts, lin.in_avals)]
 
 
 def _cast_ct(ct, aval):
@@ -335,21 +346,21 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
                 full[n] = d
             return fun(*full, **kwargs)
 
-        res = vjp(f_dyn, *[args[n] for n in nums], has_aux=has_aux)
-        out, vjp_fn = res[0], res[1]
-        if not isinstance(out, Array) and not isinstance(out, (float, int)):
-            raise TypeError(f"grad requires a scalar output; got {type(out).__name__}. "
+        p_flat, in_tree = _tree.flatten(tuple(args[n] for n in nums))
+        outs, o_tree, lin, aux = _linearize(f_dyn, [_as_array(p, 'grad') for p in p_flat], in_tree, has_aux)
+        if not o_tree.is_leaf():
+            raise TypeError(f"grad requires a scalar output; got {type(_tree.unflatten(o_tree, outs)).__name__}. "
                             f"Use vjp or jacrev for non-scalar outputs, or has_aux=True to return extra values.")
-        out = _as_array(out, 'grad')
+        out = outs[0]
         if out.shape != ():
             raise TypeError(f"grad requires a scalar output; got shape {shape_str(out.shape)}; use vjp or jacrev")
         if not dtypes.is_inexact(out.dtype):
             raise TypeError(f"grad requires a floating output; got {out.dtype}")
         if dtypes.is_complex(out.dtype) and not holomorphic:
             raise TypeError("grad requires a real output; for a complex output pass holomorphic=True")
-        g = vjp_fn(full((), 1, out.dtype))
+        g = _tree.unflatten(in_tree, _pull_back(lin, [full((), 1, out.dtype)]))
         g = g[0] if single else g
-        return ((out, res[2]), g) if has_aux else (out, g)
+        return ((out, aux), g) if has_aux else (out, g)
     return value_and_grad_f
 
 
