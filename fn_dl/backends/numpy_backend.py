@@ -42,6 +42,35 @@ namespace.expit = _expit
 namespace.name = 'numpy'
 
 
+_BITS = {4: np.int32, 8: np.int64}
+_BRANCHLESS_MIN = 4096  # elements: below this np.where's own cost is too small to matter
+
+
+def _where(condition, x=None, y=None, /):
+    """np.where, branch-free for large boolean selections between equal arrays.
+
+    np.where branches per element, so on an unpredictable mask (a ReLU's, a dropout's) it runs ~3x
+    slower than arithmetic; selecting the bits with a mask (y ^ ((x ^ y) & -cond)) gives identical
+    results, NaNs, infinities and signed zeros included.
+    """
+    if y is None:
+        return np.where(condition) if x is None else np.where(condition, x, y)
+    bits = _BITS.get(getattr(x, 'itemsize', 0))
+    if (bits is None or type(x) is not np.ndarray or type(y) is not np.ndarray or type(condition) is not np.ndarray
+            or condition.dtype != np.bool_ or x.dtype != y.dtype or not x.shape == y.shape == condition.shape
+            or x.size < _BRANCHLESS_MIN):
+        return np.where(condition, x, y)
+    mask = -condition.view(np.int8).astype(bits)
+    xb, yb = np.ascontiguousarray(x).view(bits), np.ascontiguousarray(y).view(bits)
+    out = np.bitwise_xor(xb, yb)
+    out &= mask
+    out ^= yb
+    return out.view(x.dtype)
+
+
+namespace.where = _where
+
+
 # --- dense linear algebra and FFTs: the CuPy backend provides the same names with the same meaning ---
 
 def _cholesky(a):

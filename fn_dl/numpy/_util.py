@@ -121,6 +121,10 @@ def to_dtype(name, x, dtype):
 
 def promote(name, *args):
     """Arrays of the promoted dtype (weak Python scalars take the arrays' dtype)."""
+    if all(isinstance(a, Array) for a in args):  # the common case under transforms: one dtype, nothing to do
+        dt = args[0].dtype
+        if all(a.dtype == dt for a in args):
+            return list(args)
     dt, _ = dtypes.result_type(*[typed(a, name) for a in args])
     return [to_dtype(name, a, dt) for a in args]
 

@@ -7,7 +7,7 @@ from fn_dl.core import dtypes
 from fn_dl.backends.xla.lowering import compare, i64_array, i64_attr, select
 from fn_dl.core.aval import describe
 from fn_dl.ops._rules import (ALL, INT_OR_BOOL, NUMERIC, REAL, Primitive, ShapedArray, Zero, deflinear, moveaxis)
-from fn_dl.ops.elementwise import div, eq, mul, select_n
+from fn_dl.ops.elementwise import convert_element_type, div, eq, mul
 from fn_dl.ops.shape import broadcast_in_dim, concatenate, full, reshape, slice, transpose
 
 
@@ -120,8 +120,7 @@ def _minmax_jvp(prim):
             return ans, Zero(ans.aval)
         kept = _kept(x.shape, axes)
         at_ext = eq(x, broadcast_in_dim(ans, x.shape, kept))
-        ones, zeros = full(x.shape, 1, x.dtype), full(x.shape, 0, x.dtype)
-        mask = select_n(at_ext, zeros, ones)
+        mask = convert_element_type(at_ext, x.dtype)  # not select: np.where is slow on unpredictable masks
         count = reduce_sum_p.bind(mask, axes=axes)
         return ans, div(reduce_sum_p.bind(mul(t, mask), axes=axes), count)
     prim.jvp = jvp
