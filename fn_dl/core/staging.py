@@ -71,15 +71,17 @@ class StagingTrace(Trace):
         return StagingTracer(self, Var(aval))
 
     def process(self, prim, args, params):
-        if self.partial and not self._touches(args):
-            parent = self.parent
-            if parent is None:  # the eager tape of grad: run the primal math at once
-                return eager_apply(prim, args, params)
-            prev, state.trace = state.trace, parent
-            try:
-                return prim.bind(*args, **params)
-            finally:
-                state.trace = prev
+        if self.partial:
+            for a in args:  # any tracer of ours? (is_own, inlined: this runs for every primal op)
+                if isinstance(a, Tracer):
+                    if a._trace is self:
+                        break
+                    if not a._trace.alive:
+                        raise leaked_tracer_error(a)
+            else:
+                if self.parent is None:  # the eager tape of grad: run the primal math at once
+                    return eager_apply(prim, args, params)
+                return self._pass_up(prim, args, params)
         invars = [self.getvar(a) for a in args]
         out_avals = prim.out_avals([v.aval for v in invars], params)
         outvars = [Var(a) for a in out_avals]
@@ -87,19 +89,20 @@ class StagingTrace(Trace):
         outs = [StagingTracer(self, v) for v in outvars]
         return outs if prim.multiple_results else outs[0]
 
-    def _touches(self, args) -> bool:
-        """Whether any argument is one of this trace's tracers (is_own, inlined: this runs per primal op)."""
-        for a in args:
-            if isinstance(a, Tracer):
-                if a._trace is self:
-                    return True
-                if not a._trace.alive:
-                    raise leaked_tracer_error(a)
-        return False
+    def _pass_up(self, prim, args, params):
+        """A partial trace hands calls that do not touch its tracers to its parent."""
+        prev, state.trace = state.trace, self.parent
+        try:
+            return prim.bind(*args, **params)
+        finally:
+            state.trace = prev
 
     def getvar(self, x):
-        if self.is_own(x):
-            return x.var
+        if isinstance(x, Tracer):  # is_own, inlined
+            if x._trace is self:
+                return x.var
+            if not x._trace.alive:
+                raise leaked_tracer_error(x)
         if not isinstance(x, Array):
             raise TypeError(f"{self!r}: cannot stage a {type(x).__name__}; expected an fn_dl Array")
         if type(x) is Array and x.ndim == 0:

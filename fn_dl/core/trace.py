@@ -64,10 +64,10 @@ class Trace:
     Subclasses implement `process(prim, args, params)`.
     """
     is_transform = True  # False for eager interpreters with extra checks (debug_nans)
-    def __init__(self, parent):
+    def __init__(self, parent, created_at=None):
         self.parent = parent
         self.alive = True
-        self.created_at = _user_frame()
+        self.created_at = _user_frame() if created_at is None else created_at
         # True when some trace on the way to eager is building a program (jit): constants made
         # here must then be staged as operations rather than materialised
         self.staging = parent is not None and parent.staging

@@ -18,6 +18,7 @@ from fn_dl import tree as _tree
 from fn_dl.core import dtypes
 from fn_dl.core.ad_util import UndefinedPrimal, Zero
 from fn_dl.core.array import Array, Tracer
+from fn_dl.core.primitive import default_namespace
 from fn_dl.core.aval import shape_str
 from fn_dl.core.ir import Literal, Program, eval_program
 from fn_dl.core.staging import StagingTrace, stage
@@ -169,7 +170,7 @@ def _linearize(fun, primals_flat, in_tree, has_aux, active=None):
     `active[i]` False treats input i as a constant (its tangent is not an input of the tape).
     """
     tape = StagingTrace(state.trace, partial=True, name='grad')
-    jt = JVPTrace(tape)
+    jt = JVPTrace(tape, created_at=tape.created_at)
     in_avals = [aval_of(p) for p in primals_flat]
     active = [_is_float(a) for a in in_avals] if active is None else active
     t_in = [tape.new_arg(a.strong()) for a, on in zip(in_avals, active) if on]
@@ -389,10 +390,17 @@ def _std_basis(leaves):
     sizes = [int(x.size) for x in leaves]
     total = sum(sizes)
     dt = dtypes.result_type(*[(x.dtype, False) for x in leaves])[0] if leaves else dtypes.float32
+    trace = state.trace
+    # a constant: unless a program is being built, it is made at once on the backend, as `full` does
+    ident = default_namespace().eye(total, dtype=dt) if trace is None or not trace.staging else None
     basis, start = [], 0
     for x, n in zip(leaves, sizes):
-        cols = eye(total, n, k=-start, dtype=x.dtype if dtypes.is_inexact(x.dtype) else dt)
-        basis.append(reshape(cols, (total,) + tuple(x.shape)))
+        dtype = x.dtype if dtypes.is_inexact(x.dtype) else dt
+        shape = (total,) + tuple(x.shape)
+        if ident is None:
+            basis.append(reshape(eye(total, n, k=-start, dtype=dtype), shape))
+        else:
+            basis.append(Array(ident[:, start:start + n].astype(dtype, copy=False).reshape(shape)))
         start += n
     return basis
 
@@ -473,10 +481,17 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         out, f_vjp = res[0], res[1]
         out_leaves, out_tree = _tree.flatten(out)
         out_leaves = [_as_array(o, 'jacrev') for o in out_leaves]
-        cts = vmap(lambda *b: f_vjp(_tree.unflatten(out_tree, list(b))))(*_std_basis(out_leaves))
-        in_leaves, in_tree = _tree.flatten(cts)
-        # in_leaves[j]: (M, *in_shape_j); regroup as out tree of in trees
-        per_in = [_split_jac_rows(c, out_leaves) for c in in_leaves]
+        basis = _std_basis(out_leaves)
+        if len(out_leaves) == 1 and out_leaves[0].size == 1:
+            # one output element (a scalar function): a single VJP, without the batching machinery
+            shape = tuple(out_leaves[0].shape)
+            in_leaves, in_tree = _tree.flatten(f_vjp(_tree.unflatten(out_tree, [reshape(basis[0], shape)])))
+            per_in = [[reshape(c, shape + tuple(c.shape))] for c in in_leaves]
+        else:
+            cts = vmap(lambda *b: f_vjp(_tree.unflatten(out_tree, list(b))))(*basis)
+            in_leaves, in_tree = _tree.flatten(cts)
+            # in_leaves[j]: (M, *in_shape_j); regroup as out tree of in trees
+            per_in = [_split_jac_rows(c, out_leaves) for c in in_leaves]
         blocks = []
         for i in range(len(out_leaves)):
             tree_i = _tree.unflatten(in_tree, [p[i] for p in per_in])
