@@ -390,6 +390,19 @@ def test_where(dtype):
     check_vmap(fnp.where, c, *arrays(sample(rng, dtype, (3, 2)), sample(rng, dtype, (3, 2))))
 
 
+@pytest.mark.parametrize('dtype', ALL, ids=str)
+def test_where_large_is_bit_exact(dtype):
+    # large selections take the NumPy backend's branch-free path: every bit must match np.where's,
+    # NaN payloads, infinities and signed zeros included, for contiguous and transposed operands
+    c = sample(rng, np.bool_, (96, 64))
+    x, y = sample(rng, dtype, (96, 64)), sample(rng, dtype, (64, 96)).T
+    if np.dtype(dtype).kind in 'fc':
+        x.flat[:4] = [np.nan, np.inf, -0.0, -np.inf]
+    got = np.asarray(fnp.where(fnp.asarray(c), fnp.asarray(x), fnp.asarray(y.T).T))  # y: a transposed view
+    assert got.dtype == np.where(c, x, y).dtype
+    assert got.tobytes() == np.where(c, x, y).tobytes()
+
+
 def test_where_promotes_and_takes_scalars():
     c = fnp.asarray([True, False])
     assert fnp.where(c, fnp.asarray([1, 2], dtype=fnp.int8), 2.5).dtype == np.float32
