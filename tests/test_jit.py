@@ -149,3 +149,84 @@ def test_jit_outputs_make_their_host_view_lazily():
     assert chained.tolist() == [4.0, 4.0, 4.0] and out.shape == (3,) and out.dtype == np.float32
     b = fd.jit(lambda v: v * 2)(fnp.ones(2, dtype='bfloat16'))
     assert b.dtype == fnp.bfloat16 and b.tolist() == [2.0, 2.0]
+
+
+def test_cache_hits_on_device_arrays_take_the_fast_path():
+    f = fd.jit(lambda p, z: ({'s': p['a'] + p['b'] * z}, z - 1))
+    p = {'a': fnp.ones(2), 'b': fnp.full(2, 2.0)}
+    out, z = f(p, fnp.asarray(3.0))  # traces, compiles; its arrays now hold their device buffers
+
+    def no_general_path(*args):
+        raise AssertionError("a cache hit on device arrays went through the general path")
+    f._entry = no_general_path
+    sums, zs = [], []
+    for _ in range(3):
+        out, z = f(p, z)  # the outputs are fed back as they are
+        sums.append(out['s'].tolist())
+        zs.append(float(z))
+    assert sums == [[5.0, 5.0], [3.0, 3.0], [1.0, 1.0]] and zs == [1.0, 0.0, -1.0]
+    del f._entry
+    # host values and new shapes take the general path: the same entry, or a new one
+    out, _ = f({'a': np.ones(2, np.float32), 'b': fnp.full(2, 2.0)}, 1.5)
+    assert out['s'].tolist() == [4.0, 4.0] and f._cache_size() == 2  # a weak Python float is a new signature
+    out, _ = f({'a': fnp.ones(3), 'b': fnp.ones(3)}, z)
+    assert out['s'].tolist() == [0.0, 0.0, 0.0] and f._cache_size() == 3
+
+    g = fd.jit(lambda v: v * 2)  # all-array arguments: keyed without flattening
+    b = g(fnp.ones(2, dtype='bfloat16'))
+    b = g(g(b))
+    assert b.dtype == fnp.bfloat16 and b.tolist() == [8.0, 8.0] and g._cache_size() == 1
+
+
+def test_donation_on_the_fast_path():
+    step = fd.jit(lambda p, g: {k: v - 0.5 * g[k] for k, v in p.items()}, donate_argnums=0)
+    g = {'w': fnp.ones(4), 'b': fnp.ones(2)}
+    ps = [{'w': fnp.ones(4), 'b': fnp.zeros(2)}]
+    for _ in range(4):
+        ps.append(step(ps[-1], g))
+    assert ps[-1]['w'].tolist() == [-1.0] * 4 and ps[-1]['b'].tolist() == [-2.0, -2.0]
+    for donated in ps[:-1]:
+        with pytest.raises(RuntimeError, match="donated to jitted function"):
+            step(donated, g)
+    assert g['w'].tolist() == [1.0] * 4 and step._cache_size() == 1
+
+
+def test_a_captured_array_donated_elsewhere_raises_clearly():
+    c = fd.jit(lambda v: v * 3.0)(fnp.ones(3))
+    add_c = fd.jit(lambda v: v + c)  # c is captured: its buffer is looked up once, at compile time
+    x = fnp.ones(3)
+    assert add_c(x).tolist() == [4.0, 4.0, 4.0]
+    old = c._buf
+    assert fd.jit(lambda a: a * 2, donate_argnums=0)(c).tolist() == [6.0, 6.0, 6.0]
+    if not old.is_deleted():
+        old.delete()  # XLA may copy instead of reusing a donated buffer; make it reuse it
+    with pytest.raises(RuntimeError, match="donated to jitted function"):
+        add_c(x)
+
+
+def test_keyword_arguments_are_dynamic_unless_static(caplog):
+    f = fd.jit(lambda x, *, scale, shift=0.0: x * scale + shift)
+    x = fnp.ones(2)
+    for _ in range(2):
+        assert f(x, scale=fnp.asarray(3.0)).tolist() == [3.0, 3.0]
+    assert f._cache_size() == 1
+    fd.config.explain_cache_misses = True
+    try:
+        with caplog.at_level(logging.WARNING, logger='fn_dl.jit'):
+            assert f(x, scale=fnp.asarray(3.0), shift=fnp.asarray(1.0)).tolist() == [4.0, 4.0]
+    finally:
+        fd.config.explain_cache_misses = False
+    assert f._cache_size() == 2
+    assert any('keyword argument structure changed' in r.message and "'shift'" in r.message for r in caplog.records)
+
+
+def test_interpreter_backend_caches_its_trace():
+    traces = []
+
+    def f(x):
+        traces.append(1)
+        return x * 2.0
+    g = fd.jit(f, backend='interpreter')
+    x = fnp.asarray([1.0, 2.0])
+    assert [g(x).tolist() for _ in range(3)] == [[2.0, 4.0]] * 3
+    assert len(traces) == 1 and g._cache_size() == 1

@@ -23,9 +23,10 @@ class Array:
     >>> x.at[0].set(10.0).tolist()
     [10.0, 2.0, 3.0]
     """
-    # _buf: the device buffer of a jit input/output, kept so the next jitted call needs no transfer.
-    # A jit output starts with only _buf (and _lazy: its (shape, dtype)); its host view, _value, is made on
-    # first use, because a live host view stops XLA from updating a donated buffer in place.
+    # _buf: the device buffer of a jit input/output, kept so the next jitted call needs no transfer; _lazy: its
+    # (shape, dtype), set with _buf, which a jitted call's fast path reads as the array's signature.
+    # A jit output starts with only _buf and _lazy; its host view, _value, is made on first use, because a
+    # live host view stops XLA from updating a donated buffer in place.
     __slots__ = ('_value', '_buf', '_lazy', '__weakref__')
     __array_priority__ = 100  # numpy scalars/arrays defer to our operators
 
@@ -104,14 +105,10 @@ class Array:
     def block_until_ready(self):
         """Wait until a jitted computation producing this array has finished (XLA runs asynchronously)."""
         try:
-            buf = object.__getattribute__(self, '_buf')
+            buf = object.__getattribute__(self, '_buf')  # not self._buf: an eager array would call __getattr__
         except AttributeError:
             return self
-        wait = getattr(buf, 'block_until_ready', None)
-        if wait is not None:
-            wait()
-        else:
-            self._value  # noqa: B018  (exporting the host view waits for the buffer)
+        buf.block_until_ready()
         return self
 
     def item(self):

@@ -2,15 +2,19 @@
 
 A call looks up (argument structure, shapes, dtypes, weak types, static
 arguments) in the function's cache; a hit runs the executable directly on
-device buffers. Under another transform, the call binds the `jit` primitive
-with the traced program, whose rules (JVP, transpose, batching) derive new
-programs, each cached on its parent and compiled once.
+device buffers. Arrays already on the device (jit outputs, arrays passed to a
+jitted call before) carry their signature and buffer, so a hit on them skips
+most of that work (see `Jitted.__call__`). Under another transform, the call
+binds the `jit` primitive with the traced program, whose rules (JVP,
+transpose, batching) derive new programs, each cached on its parent and
+compiled once.
 """
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
+import operator
 import time
 
 import numpy as np
@@ -61,7 +65,7 @@ def _derived(program, key, make):
 @jit_p.def_jvp
 def _jit_jvp(primals, tangents, *, program, name):
     from fn_dl.core.ad_util import Zero
-    from fn_dl.transforms.ad import instantiate, linearize_program
+    from fn_dl.transforms.ad import linearize_program
     nz = tuple(type(t) is not Zero for t in tangents)
     primal_prog, tangent_prog, n_res, nz_out = _derived(program, ('linearize', nz),
                                                         lambda: linearize_program(program, list(nz)))
@@ -106,6 +110,7 @@ class Executable:
         from fn_dl.backends.xla.lowering import donation_aliases, host_dtype, lower_module
         self.program, self.name = program, name
         self.donated = sorted(donation_aliases(program, donated)) if donated else []
+        self._donated_marker = Donated(name)  # what the donated arrays hold after a run (one, shared: immutable)
         self.out_avals = program.out_avals
         self.interpret = backend == 'interpreter' or not _pjrt.available()
         if self.interpret:
@@ -119,27 +124,40 @@ class Executable:
         if config.log_compiles:
             logger.warning("compiled %s in %.3f s", name, time.perf_counter() - start)
         self.in_host = [host_dtype(v.aval.dtype) for v in program.invars]
+        # an output's (shape, dtype) is its Array's signature (_lazy); it is known here, once
         self.out_keys = [(tuple(a.shape), a.dtype) for a in self.out_avals]
-        self._pjrt = _pjrt
+        self.execute = _pjrt.executor(self.exe, [(s, host_dtype(d)) for s, d in self.out_keys])
+        self._to_device = _pjrt.to_device
 
     def __call__(self, args):
+        """Run on a list of arrays, one per program input; returns Arrays."""
         if self.interpret:
             with set_trace(None):
                 return eval_program(self.program, args)
-        pj = self._pjrt
-        bufs = [_buffer(a, h, pj) for a, h in zip(args, self.in_host)]
-        outs = pj.execute(self.exe, bufs)
-        for i in self.donated:
-            # XLA now owns that memory (it may hold an output): the donated array must not be read again
-            args[i]._value = Donated(self.name)
-            del args[i]._buf
-        results = []
-        for buf, key in zip(outs, self.out_keys):
+        outs = self.run(self.buffers(args))
+        self.mark_donated(args)
+        return outs
+
+    def buffers(self, args, start=0):
+        """The device buffers of the inputs from position `start` on, `args`, transferred on first use."""
+        return [_buffer(a, h, self._to_device) for a, h in zip(args, self.in_host[start:])]
+
+    def run(self, buffers):
+        """Run on device buffers; returns Arrays holding the output buffers (their host views are made lazily)."""
+        outs = []
+        for buf, key in zip(self.execute(buffers), self.out_keys):
             arr = _new_array(Array)
             arr._buf = buf  # the next jitted call takes it as is: no transfer, and no host view yet
             arr._lazy = key
-            results.append(arr)
-        return results
+            outs.append(arr)
+        return outs
+
+    def mark_donated(self, args):
+        """After a run: XLA now owns the donated inputs' memory (an output may live there), so those arrays must
+        not be read again."""
+        for i in self.donated:
+            args[i]._value = self._donated_marker
+            del args[i]._buf
 
 
 _new_array = object.__new__
@@ -160,14 +178,16 @@ class Donated:
         raise self.error()
 
 
-def _buffer(a, host_dt, pj):
+def _buffer(a, host_dt, to_device):
+    """The device buffer of an array, made (and kept on it) on first use."""
     try:
         return a._buf
     except AttributeError:
         pass
     v = np.asarray(a._host())
-    buf = pj.to_device(v.view(host_dt) if v.dtype != host_dt else v)
-    a._buf = buf  # reused if this array is passed again (parameters across steps)
+    buf = to_device(v.view(host_dt) if v.dtype != host_dt else v)
+    # kept for the next jitted call (parameters across steps), with the signature the call's fast path reads
+    a._buf, a._lazy = buf, (v.shape, v.dtype)
     return buf
 
 
@@ -217,15 +237,47 @@ def _check_hashable(what, value):
 
 
 _NO_KWARGS = {}
+# what the fast path reads of a leaf, without a Python frame per leaf
+_signature_of, _buffer_of = operator.attrgetter('_lazy'), operator.attrgetter('_buf')
 
 
 class _Entry:
-    """One traced signature: its program, captured values and (once run) its executable."""
-    __slots__ = ('program', 'consts', 'out_tree', 'executable', 'name')
+    """One traced signature: its program, captured values, output structure and (once run) its executable."""
+    __slots__ = ('program', 'consts', 'out_tree', 'name', 'unflatten', 'executable', 'const_bufs')
 
     def __init__(self, program, consts, out_tree, name):
         self.program, self.consts, self.out_tree, self.name = program, consts, out_tree, name
-        self.executable = None
+        # a lone output is returned as is, without rebuilding its trivial tree
+        self.unflatten = operator.itemgetter(0) if out_tree.is_leaf() else out_tree.unflatten
+        self.executable = self.const_bufs = None
+
+    def compile(self, donated, backend):
+        exe = self.executable = _executable(self.program, self.name, donated, backend)
+        if not exe.interpret:
+            # the captured arrays are the same on every call: their buffers are looked up once
+            self.const_bufs = exe.buffers(self.consts)
+
+    def run(self, leaves, bufs):
+        """Run the compiled program on the arguments' leaves, given their device buffers."""
+        exe = self.executable
+        try:
+            outs = exe.run(self.const_bufs + bufs)
+        except Exception:
+            _raise_if_donated(self.consts)  # another call took a captured array's buffer: say so, not XLA's words
+            raise
+        if exe.donated:
+            exe.mark_donated([*self.consts, *leaves])
+        return self.unflatten(outs)
+
+
+def _raise_if_donated(arrays):
+    for a in arrays:
+        try:
+            v = object.__getattribute__(a, '_value')
+        except AttributeError:  # a jit output not yet read on the host: not donated
+            continue
+        if type(v) is Donated:
+            raise v.error()
 
 
 class Jitted:
@@ -237,6 +289,9 @@ class Jitted:
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
         self.backend = backend
         self._cache = {}
+        # The cache-hit fast path's index into _cache (see __call__): (treedef, leaf signatures) -> entry, or for
+        # calls whose arguments are all arrays, the leaf signatures alone.
+        self._hits = {}
         try:
             self._signature = inspect.signature(fun)
         except (TypeError, ValueError):
@@ -244,6 +299,48 @@ class Jitted:
 
     def _cache_size(self):
         return len(self._cache)
+
+    def __call__(self, *args, **kwargs):
+        # The fast path: positional arrays (or pytrees of them) already on the device, with a signature seen
+        # before. Each leaf costs two slot reads, its signature `_lazy` ((shape, dtype): arrays are never
+        # weakly typed) and its buffer `_buf`; a Python number, host array or donated array lacks one of them
+        # and takes the general path, as do keyword arguments and calls under another transform.
+        flat = None
+        if not kwargs and state.trace is None:
+            try:
+                try:  # arrays only: no pytree flattening, which would cost more than all the rest
+                    leaves, key = args, tuple(map(_signature_of, args))
+                except AttributeError:
+                    flat = leaves, treedef = _flatten(args, none_is_leaf=False, namespace=_tree.NAMESPACE)
+                    key = treedef, tuple(map(_signature_of, leaves))
+                entry = self._hits[key]
+                bufs = list(map(_buffer_of, leaves))
+            except (AttributeError, KeyError):
+                pass
+            else:
+                return entry.run(leaves, bufs)
+        return self._call(args, kwargs, flat)
+
+    def _call(self, args, kwargs, flat=None):
+        entry, key, leaves = self._entry(args, kwargs, flat)
+        arrays = leaves_as_arrays(leaves)
+        if state.trace is not None:
+            return entry.unflatten(jit_p.bind(*entry.consts, *arrays, program=entry.program, name=entry.name))
+        if entry.executable is None:
+            entry.compile(self._donated(args, entry), self.backend)
+        exe = entry.executable
+        if exe.interpret:
+            return entry.unflatten(exe(entry.consts + arrays))
+        out = entry.run(arrays, exe.buffers(arrays, len(entry.consts)))
+        treedef, kw_tree, _, static, skw = key
+        if (kw_tree is None and not static and not skw and self._cache.get(key) is entry
+                and all(a is x for a, x in zip(arrays, leaves))):
+            # every leaf is an array and now holds its buffer and signature: the next such call takes the fast
+            # path, under the key __call__ will compute
+            all_arrays = all(isinstance(a, Array) for a in args)
+            sig = tuple(map(_signature_of, leaves))
+            self._hits[sig if all_arrays else (treedef, sig)] = entry
+        return out
 
     def _split(self, args, kwargs):
         n = len(args)
@@ -258,24 +355,33 @@ class Jitted:
         dkw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         return static, static_idx, dyn, skw, dkw
 
-    def _entry(self, args, kwargs):
+    def _entry(self, args, kwargs, flat=None):
+        """The cache entry of a call (traced on a miss), its cache key and the leaves of its dynamic arguments.
+
+        flat: the (leaves, treedef) of args, if the caller has flattened them already.
+        """
         if kwargs or self.static_argnums:
             static, static_idx, dyn, skw, dkw = self._split(args, kwargs)
-        else:  # the common case, kept cheap: a cache hit should cost microseconds
+            flat = None  # of the dynamic arguments only
+        else:
             static, static_idx, dyn, skw, dkw = (), (), args, (), _NO_KWARGS
-        leaves, treedef = _flatten((dyn, dkw), none_is_leaf=False, namespace=_tree.NAMESPACE)
-        key = (treedef, tuple(map(_leaf_key, leaves)), static, skw)
+        leaves, treedef = flat or _flatten(dyn, none_is_leaf=False, namespace=_tree.NAMESPACE)
+        kw_tree = None
+        if dkw:  # flattened apart from the positional arguments: flattening even an empty dict costs microseconds
+            kw_leaves, kw_tree = _flatten(dkw, none_is_leaf=False, namespace=_tree.NAMESPACE)
+            leaves = leaves + kw_leaves
+        key = (treedef, kw_tree, tuple(map(_leaf_key, leaves)), static, skw)
         entry = self._cache.get(key)
         if entry is None:
             if config.explain_cache_misses and self._cache:
                 logger.warning("jit(%s): cache miss: %s", self.__name__, _explain(key, list(self._cache)))
-            entry = self._trace(args, static_idx, skw, leaves, treedef)
+            entry = self._trace(args, static_idx, skw, leaves, treedef, kw_tree)
             # a program that captured another transform's tracers is valid only inside that transform
             if not any(isinstance(c, Tracer) for c in entry.consts):
                 self._cache[key] = entry
-        return entry, leaves
+        return entry, key, leaves
 
-    def _trace(self, args, static_idx, skw, leaves, treedef):
+    def _trace(self, args, static_idx, skw, leaves, treedef, kw_tree):
         from fn_dl.numpy import asarray
         in_avals = []
         for x in leaves:
@@ -288,7 +394,7 @@ class Jitted:
         n = len(args)
 
         def flat_fun(*tracers):
-            d, dk = _tree.unflatten(treedef, list(tracers))
+            d, dk = _unflatten_args(treedef, kw_tree, tracers)
             it = iter(d)
             full = [args[i] if i in static_idx else next(it) for i in range(n)]
             out = self.fun(*full, **dict(skw), **dk)
@@ -297,10 +403,10 @@ class Jitted:
 
         name = getattr(self.fun, '__name__', 'fun')
         program, consts = close_over(flat_fun, in_avals, parent=state.trace, name=f'jit({name})',
-                                     arg_names=self._leaf_names(args, static_idx, treedef, len(leaves)))
+                                     arg_names=self._leaf_names(args, static_idx, treedef, kw_tree, len(leaves)))
         return _Entry(simplify(program), consts, box['tree'], name)
 
-    def _donated(self, args, kwargs, entry):
+    def _donated(self, args, entry):
         """Program input indices of the leaves of donate_argnums (each array donated once)."""
         if not self.donate_argnums:
             return frozenset()
@@ -320,43 +426,40 @@ class Jitted:
             donated.update(positions.get(i % n, ()))
         return frozenset(donated)
 
-    def _leaf_names(self, args, static_idx, treedef, n_leaves):
+    def _leaf_names(self, args, static_idx, treedef, kw_tree, n_leaves):
         """Names of the flattened arguments ('x', 'params['w']', ...) for error messages."""
         params = list(self._signature.parameters) if self._signature else []
         names = [params[i] if i < len(params) else f"#{i}" for i in range(len(args)) if i not in static_idx]
-        dyn, dkw = _tree.unflatten(treedef, list(range(n_leaves)))
+        dyn, dkw = _unflatten_args(treedef, kw_tree, range(n_leaves))
         out = [''] * n_leaves
         for name, sub in list(zip(names, dyn)) + list(dkw.items()):
             for path, i in _tree.leaves_with_path(sub):
                 out[i] = repr(name) + ''.join(f"[{p!r}]" for p in path)
         return out
 
-    def __call__(self, *args, **kwargs):
-        entry, leaves = self._entry(args, kwargs)
-        if state.trace is None:
-            if entry.executable is None:
-                entry.executable = _executable(entry.program, entry.name, self._donated(args, kwargs, entry),
-                                               self.backend)
-            outs = entry.executable(entry.consts + leaves_as_arrays(leaves))
-        else:
-            outs = jit_p.bind(*entry.consts, *leaves_as_arrays(leaves), program=entry.program, name=entry.name)
-        return _tree.unflatten(entry.out_tree, outs)
-
     def lower(self, *args, **kwargs):
-        entry, _ = self._entry(args, kwargs)
+        entry, _, _ = self._entry(args, kwargs)
         return Lowered(entry.program, entry.name)
+
+
+def _unflatten_args(treedef, kw_tree, leaves):
+    """The dynamic positional and keyword arguments back from their leaves (a sequence)."""
+    n = treedef.num_leaves
+    return (_tree.unflatten(treedef, leaves[:n]),
+            _tree.unflatten(kw_tree, leaves[n:]) if kw_tree is not None else {})
 
 
 def leaves_as_arrays(leaves):
     return [x if isinstance(x, Array) else _asarray(x) for x in leaves]
 
 
-
 def _explain(key, old_keys):
-    treedef, sig, static, skw = key
-    for ot, osig, ost, oskw in old_keys:
+    treedef, kw_tree, sig, static, skw = key
+    for ot, okw, osig, ost, oskw in old_keys:
         if ot != treedef:
             return f"the argument structure changed: {ot} -> {treedef}"
+        if okw != kw_tree:
+            return f"the keyword argument structure changed: {okw} -> {kw_tree}"
         if ost != static or oskw != skw:
             return f"static arguments changed: {ost + oskw} -> {static + skw}"
         diffs = [f"leaf {i}: {a} -> {b}" for i, (a, b) in enumerate(zip(osig, sig)) if a != b]
@@ -398,7 +501,7 @@ def make_ir(fun, static_argnums=()):
 
     @functools.wraps(fun)
     def ir(*args, **kwargs):
-        entry, _ = jitted._entry(args, kwargs)
+        entry, _, _ = jitted._entry(args, kwargs)
         return entry.program
     return ir
 
