@@ -1,7 +1,8 @@
 """nn layers against PyTorch 2.x: a torch layer's state_dict is loaded into ours (the names must be the same),
 then outputs and the gradients of the inputs and of every parameter are compared, in train and eval mode
 where they differ; each layer also runs under fd.jit and per example under fd.vmap; reprs, default
-initialisation, BatchNorm's running statistics, Dropout's keys, and the shape errors."""
+initialisation, BatchNorm's running statistics, Dropout's keys, Embedding's max_norm updates, and the shape
+errors."""
 import math
 
 import numpy as np
@@ -102,6 +103,8 @@ ACTIVATIONS = [
     ('SiLU', (), {}), ('Mish', (), {}), ('Hardswish', (), {}), ('Hardsigmoid', (), {}), ('Hardtanh', (-0.5, 2.0), {}),
     ('Sigmoid', (), {}), ('Tanh', (), {}), ('Softplus', (2.0, 5.0), {}), ('Softsign', (), {}), ('LogSigmoid', (), {}),
     ('Softmax', (1,), {}), ('LogSoftmax', (-1,), {}), ('GLU', (), {}),
+    ('Softmin', (1,), {}), ('Threshold', (0.0, -2.0), {}), ('Hardshrink', (), {}), ('Softshrink', (0.3,), {}),
+    ('Tanhshrink', (), {}), ('PReLU', (), {}), ('PReLU', (12, 0.1), {}),
 ]
 
 
@@ -116,9 +119,22 @@ def test_activations_under_jit_and_vmap():
     jit_and_vmap([(getattr(nn, name)(*args, **kwargs), (X,), True) for name, args, kwargs in ACTIVATIONS])
 
 
+def test_prelu_learns_its_slopes_and_softmax2d():
+    ours, theirs = nn.PReLU(3), TNN.PReLU(3)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.randn(3))
+    layer_parity(ours, theirs, randn(2, 3, 4, 5))  # one slope per channel of (N, C, H, W), and its gradient
+    jit_and_vmap([(ours, (randn(2, 3, 4, 5),), True)])
+    for shape in ((2, 3, 4, 5), (3, 4, 5)):
+        layer_parity(nn.Softmax2d(), TNN.Softmax2d(), randn(*shape))
+    same_repr(nn.Softmax2d(), TNN.Softmax2d())
+    with pytest.raises(ValueError, match=r'Softmax2d: expected input to be 3D or 4D, got \(4, 5\)'):
+        nn.Softmax2d()(fnp.ones((4, 5)))
+
+
 def test_inplace_is_accepted_and_shown():
     for name, args in (('ReLU', ()), ('LeakyReLU', (0.1,)), ('Hardtanh', (-2.0, 2.0)), ('ELU', (0.3,)),
-                       ('SiLU', ()), ('Dropout', (0.1,))):
+                       ('SiLU', ()), ('Dropout', (0.1,)), ('Threshold', (0.1, 2.0)), ('Dropout2d', (0.3,))):
         same_repr(getattr(nn, name)(*args, inplace=True), getattr(TNN, name)(*args, inplace=True))
 
 
@@ -127,6 +143,7 @@ def test_inplace_is_accepted_and_shown():
 LOGITS, LABELS = randn(6, 5, scale=2.0), rng.integers(0, 5, 6)
 W5 = np.abs(randn(5)) + 0.1
 PROBS, TARGET01 = rng.uniform(0.05, 0.95, (6, 5)).astype(np.float32), rng.random((6, 5)).astype(np.float32)
+SIGNS = np.where(rng.random((6, 5)) < 0.5, 1, -1)
 
 
 def _weight_buffer(ours_cls, theirs_cls, name='weight', value=W5, **kwargs):
@@ -149,7 +166,34 @@ LOSSES = [
     ('SmoothL1Loss', lambda: (nn.SmoothL1Loss(beta=0.5), TNN.SmoothL1Loss(beta=0.5)), LOGITS, PROBS),
     ('KLDivLoss', lambda: (nn.KLDivLoss(reduction='batchmean'), TNN.KLDivLoss(reduction='batchmean')),
      np.log(PROBS), TARGET01),
+    ('SoftMarginLoss', lambda: (nn.SoftMarginLoss(), TNN.SoftMarginLoss()), LOGITS, SIGNS.astype(np.int64)),
+    ('MultiLabelSoftMarginLoss', lambda: _weight_buffer(nn.MultiLabelSoftMarginLoss, TNN.MultiLabelSoftMarginLoss,
+                                                        reduction='sum'), LOGITS, (TARGET01 > 0.5) * 1.0),
+    ('HingeEmbeddingLoss', lambda: (nn.HingeEmbeddingLoss(0.5), TNN.HingeEmbeddingLoss(0.5)), PROBS,
+     SIGNS.astype(np.int64)),
+    ('PoissonNLLLoss', lambda: (nn.PoissonNLLLoss(full=True), TNN.PoissonNLLLoss(full=True)), LOGITS,
+     rng.poisson(2.0, (6, 5)).astype(np.float32) + 1),  # torch's target gradient at 0 is NaN (ours is finite)
 ]
+
+THREE_INPUT_LOSSES = [
+    ('MarginRankingLoss', lambda: (nn.MarginRankingLoss(0.2), TNN.MarginRankingLoss(0.2)),
+     (LOGITS[:, 0], PROBS[:, 0], SIGNS[:, 0].astype(np.int64))),
+    ('CosineEmbeddingLoss', lambda: (nn.CosineEmbeddingLoss(0.1, reduction='sum'),
+                                     TNN.CosineEmbeddingLoss(0.1, reduction='sum')),
+     (LOGITS, PROBS, SIGNS[:, 0].astype(np.int64))),
+    ('TripletMarginLoss', lambda: (nn.TripletMarginLoss(0.5, swap=True), TNN.TripletMarginLoss(0.5, swap=True)),
+     (LOGITS, PROBS, TARGET01)),
+    ('GaussianNLLLoss', lambda: (nn.GaussianNLLLoss(full=True), TNN.GaussianNLLLoss(full=True)),
+     (LOGITS, PROBS, TARGET01 + 0.1)),
+]
+
+
+@pytest.mark.parametrize('name,make,inputs', THREE_INPUT_LOSSES, ids=[a[0] for a in THREE_INPUT_LOSSES])
+def test_three_input_loss(name, make, inputs):
+    ours, theirs = make()
+    same_repr(ours, theirs)
+    layer_parity(ours, theirs, *inputs)
+    jit_and_vmap([(ours, inputs, name != 'MarginRankingLoss')])
 
 
 @pytest.mark.parametrize('name,make,x,t', LOSSES, ids=[a[0] for a in LOSSES])
@@ -256,6 +300,49 @@ def test_batch_norm_under_jit_returns_new_buffers():
     assert int(tree['num_batches_tracked']) == 2 and int(ours.num_batches_tracked) == 0
 
 
+INSTANCENORMS = [
+    ('InstanceNorm1d', lambda: (nn.InstanceNorm1d(3), TNN.InstanceNorm1d(3)), (4, 3, 6)),
+    ('InstanceNorm1d_unbatched_tracked', lambda: (nn.InstanceNorm1d(3, momentum=0.3, track_running_stats=True),
+                                                  TNN.InstanceNorm1d(3, momentum=0.3, track_running_stats=True)),
+     (3, 6)),
+    ('InstanceNorm2d_affine', lambda: (nn.InstanceNorm2d(4, affine=True), TNN.InstanceNorm2d(4, affine=True)),
+     (2, 4, 3, 5)),
+    ('InstanceNorm2d_all', lambda: (nn.InstanceNorm2d(4, affine=True, track_running_stats=True),
+                                    TNN.InstanceNorm2d(4, affine=True, track_running_stats=True)), (3, 4, 2, 3)),
+    ('InstanceNorm3d_nobias', lambda: (nn.InstanceNorm3d(2, affine=True, bias=False, momentum=None,
+                                                         track_running_stats=True),
+                                       TNN.InstanceNorm3d(2, affine=True, bias=False, momentum=None,
+                                                          track_running_stats=True)), (2, 2, 3, 2, 3)),
+]
+
+
+@pytest.mark.parametrize('name,make,shape', INSTANCENORMS, ids=[a[0] for a in INSTANCENORMS])
+def test_instance_norm(name, make, shape):
+    ours, theirs = make()
+    same_repr(ours, theirs)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.copy_(torch.randn(p.shape))
+    ours.load_state_dict(theirs.state_dict())
+    for _ in range(2):  # train mode: the running statistics (if tracked) move as torch's
+        layer_parity(ours, theirs, randn(*shape, scale=2.0) + 0.5)
+        for k, v in theirs.state_dict().items():
+            close(ours.state_dict()[k], v.numpy(), 1e-5, k)
+    layer_parity(ours, theirs, randn(*shape) + 0.5, train=False)
+    # per example under vmap in train mode too (instance statistics), and under jit
+    jit_and_vmap([(make()[0], (randn(*shape),), len(shape) == int(name[12]) + 2)])
+
+
+def test_instance_norm_channel_checks():
+    with pytest.warns(UserWarning, match='does not match num_features'):
+        nn.InstanceNorm1d(5)(fnp.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match=r'InstanceNorm2d\(5\) expected 5 channels at dim 1, got input '
+                                         r'\(2, 3, 4, 4\)'):
+        nn.InstanceNorm2d(5, affine=True)(fnp.ones((2, 3, 4, 4)))
+    with pytest.raises(ValueError, match=r'InstanceNorm2d\(3\) expected input of shape \(N, C, H, W\) or '
+                                         r'\(C, H, W\), got \(4, 4\)'):
+        nn.InstanceNorm2d(3)(fnp.ones((4, 4)))
+
 # --- dropout ----------------------------------------------------------------------------------------
 
 def test_dropout_keys_modes_and_transforms():
@@ -287,6 +374,18 @@ def test_dropout_under_vmap_asks_for_one_key_per_example():
         close(per_example[i], nn.functional_call(model, params, x[i], rng=keys[i]))
 
 
+
+@pytest.mark.parametrize('name,shape', [('Dropout1d', (4, 30, 5)), ('Dropout2d', (4, 30, 3, 3)),
+                                        ('Dropout3d', (30, 2, 2, 3))])
+def test_channel_dropout_layers(name, shape):
+    ours = getattr(nn, name)(0.3)
+    same_repr(ours, getattr(TNN, name)(0.3))
+    x, key = fnp.asarray(randn(*shape)), fd.random.key(1)
+    y = nn.functional_call(ours, {}, x, rng=key)
+    close(y, getattr(nn.functional, name.lower())(x, 0.3, key=fd.random.fold_in(key, 0)))
+    close(fd.jit(lambda x, k: nn.functional_call(ours, {}, x, rng=k))(x, key), y)
+    assert ours.eval()(x) is x
+
 # --- embedding ---------------------------------------------------------------------------------------
 
 def test_embedding():
@@ -302,6 +401,29 @@ def test_embedding():
     with pytest.raises(IndexError, match='index 10 is out of range for 10 embeddings'):
         ours(fnp.asarray([10]))
 
+
+def test_embedding_max_norm_renormalises_the_stored_weight_when_eager():
+    ours = nn.Embedding(10, 4, max_norm=1.0, norm_type=3.0, scale_grad_by_freq=True)
+    theirs = TNN.Embedding(10, 4, max_norm=1.0, norm_type=3.0, scale_grad_by_freq=True)
+    same_repr(ours, theirs)
+    idx = np.asarray([[1, 3, 9], [0, 1, 3]])
+    # each eager call rescales the looked-up rows of the stored weight in place, as torch's; the gradients
+    # (through functional_call, of the weight as it now is) are those of the plain lookup, count-scaled
+    layer_parity(ours, theirs, idx)
+    close(ours.weight, theirs.weight.detach().numpy())
+    assert isinstance(ours.weight, nn.Parameter)
+    jit_and_vmap([(ours, (idx,), True)])
+    # functional_call, and jit of the module, renormalise the output only: the module and the arrays passed in
+    # are left as they were
+    layer = nn.Embedding(10, 4, max_norm=0.5)
+    params, before = nn.params(layer), np.asarray(layer.weight).copy()
+    for out in (nn.functional_call(layer, params, fnp.asarray(idx)), fd.jit(layer)(fnp.asarray(idx))):
+        assert np.linalg.norm(np.asarray(out), axis=-1).max() <= 0.5 + 1e-6
+        np.testing.assert_array_equal(layer.weight, before)
+        np.testing.assert_array_equal(params['weight'], before)
+    new = nn.functional.embedding_renorm(params['weight'], fnp.asarray(idx), 0.5)
+    close(nn.functional_call(layer, {'weight': new}, fnp.asarray(idx)), nn.functional_call(layer, params,
+                                                                                            fnp.asarray(idx)))
 
 # --- convolution -------------------------------------------------------------------------------------
 
@@ -380,6 +502,11 @@ POOLS = [
     ('AvgPool2d', (2,), dict(divisor_override=3), (3, 6, 6)),
     ('AdaptiveAvgPool1d', (4,), {}, (2, 3, 10)), ('AdaptiveAvgPool2d', ((3, None),), {}, (2, 3, 7, 5)),
     ('AdaptiveAvgPool2d', (1,), {}, (2, 3, 4, 4)),
+    ('MaxPool3d', (3, 2, 1), {}, (2, 3, 5, 6, 5)), ('MaxPool3d', (2,), dict(ceil_mode=True), (2, 5, 4, 5)),
+    ('AvgPool3d', (3, 2, 1), dict(count_include_pad=False), (2, 3, 5, 6, 5)),
+    ('AdaptiveAvgPool3d', ((2, None, 3),), {}, (2, 3, 5, 6, 5)),
+    ('AdaptiveMaxPool1d', (4,), {}, (2, 3, 10)), ('AdaptiveMaxPool2d', ((3, None),), {}, (3, 7, 5)),
+    ('AdaptiveMaxPool3d', (2,), {}, (2, 3, 5, 6, 5)),
 ]
 
 
@@ -394,6 +521,81 @@ def test_pools_under_jit_and_vmap():
     jit_and_vmap([(getattr(nn, name)(*args, **kwargs), (randn(*shape),), len(shape) == int(name[-2]) + 2)
                   for name, args, kwargs, shape in POOLS])
 
+
+def test_max_pool_return_indices_and_max_unpool():
+    for name, args, shape in (('1d', (3, 2, 1), (2, 3, 9)), ('2d', (3, 2), (2, 3, 7, 7)), ('2d', (2,), (3, 6, 6)),
+                              ('3d', (2,), (2, 3, 4, 4, 6))):
+        ours, theirs = (getattr(nn, f'MaxPool{name}')(*args, return_indices=True),
+                        getattr(TNN, f'MaxPool{name}')(*args, return_indices=True))
+        same_repr(ours, theirs)
+        x = randn(*shape)
+        t_values, t_indices = theirs(torch.tensor(x))
+        for values, indices in (ours(fnp.asarray(x)), fd.jit(ours)(fnp.asarray(x))):
+            close(values, t_values.numpy())
+            np.testing.assert_array_equal(indices, t_indices.numpy())
+        ours, theirs = getattr(nn, f'MaxUnpool{name}')(*args), getattr(TNN, f'MaxUnpool{name}')(*args)
+        same_repr(ours, theirs)
+        layer_parity(ours, theirs, t_values.numpy(), t_indices.numpy())
+        jit_and_vmap([(ours, (t_values.numpy(), t_indices.numpy()), len(shape) == int(name[0]) + 2)])
+    unpool = nn.MaxUnpool3d(2)
+    close(unpool(fnp.asarray(t_values.numpy()), fnp.asarray(t_indices.numpy()), output_size=(5, 4, 7)),
+          TNN.MaxUnpool3d(2)(t_values, t_indices, output_size=(5, 4, 7)).numpy())
+    ours, theirs = nn.AdaptiveMaxPool2d((3, 2), return_indices=True), TNN.AdaptiveMaxPool2d((3, 2), return_indices=True)
+    same_repr(ours, theirs)
+    x = randn(2, 3, 7, 5)
+    for got, expected in zip(ours(fnp.asarray(x)), theirs(torch.tensor(x))):
+        np.testing.assert_array_equal(got, expected.numpy())
+
+
+UPSAMPLES = [
+    ('Upsample', dict(scale_factor=2), (2, 3, 5)), ('Upsample', dict(size=(5, 7), mode='bilinear'), (2, 3, 3, 4)),
+    ('Upsample', dict(scale_factor=(1.5, 2), mode='bicubic', align_corners=True), (2, 3, 3, 4)),
+    ('Upsample', dict(scale_factor=0.6, mode='trilinear', recompute_scale_factor=True), (1, 2, 5, 4, 6)),
+    ('Upsample', dict(size=6, mode='nearest-exact'), (2, 3, 4)),
+    ('UpsamplingNearest2d', dict(scale_factor=3), (1, 2, 3, 2)),
+    ('UpsamplingBilinear2d', dict(size=(4, 6)), (2, 3, 3, 4)),
+]
+
+
+@pytest.mark.parametrize('name,kwargs,shape', UPSAMPLES, ids=[f'{u[0]}-{i}' for i, u in enumerate(UPSAMPLES)])
+def test_upsample(name, kwargs, shape):
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(TNN, name)(**kwargs)
+    same_repr(ours, theirs)
+    layer_parity(ours, theirs, randn(*shape))
+
+
+def test_upsamples_under_jit_and_vmap():
+    jit_and_vmap([(getattr(nn, name)(**kwargs), (randn(*shape),), True) for name, kwargs, shape in UPSAMPLES])
+
+
+SHAPE_LAYERS = [
+    ('PixelShuffle', (2,), {}, [(2, 8, 3, 4)]), ('PixelUnshuffle', (3,), {}, [(2, 2, 6, 3)]),
+    ('CosineSimilarity', (), {}, [(4, 5), (4, 5)]), ('CosineSimilarity', (0, 1e-3), {}, [(4, 5), (1, 5)]),
+    ('PairwiseDistance', (), {}, [(4, 5), (4, 5)]), ('PairwiseDistance', (1.0, 1e-3, True), {}, [(4, 5), (4, 5)]),
+    ('ZeroPad1d', ((1, 2),), {}, [(2, 3, 4)]), ('ZeroPad2d', (1,), {}, [(3, 4, 5)]),
+    ('ConstantPad1d', (2, -1.5), {}, [(3, 4)]), ('ConstantPad2d', ((1, 0, 2, 1), 3.5), {}, [(2, 3, 4, 5)]),
+    ('ConstantPad3d', (1, 0.5), {}, [(1, 2, 3, 2, 2)]), ('ReflectionPad1d', (2,), {}, [(2, 3, 5)]),
+    ('ReflectionPad2d', ((1, 2, 0, 3),), {}, [(2, 3, 4, 5)]), ('ReflectionPad3d', (1,), {}, [(1, 2, 3, 3, 3)]),
+    ('ReplicationPad1d', ((3, 1),), {}, [(2, 3, 4)]), ('ReplicationPad2d', (2,), {}, [(3, 4, 5)]),
+    ('ReplicationPad3d', ((1, 0, 2, 1, 0, 1),), {}, [(1, 2, 3, 2, 2)]), ('CircularPad1d', (2,), {}, [(2, 3, 4)]),
+    ('CircularPad2d', ((1, 0, 2, 1),), {}, [(2, 3, 4, 5)]), ('CircularPad3d', (1,), {}, [(1, 2, 3, 3, 3)]),
+    ('ZeroPad3d', ((1, 0, 0, 1, 2, 0),), {}, [(1, 2, 3, 2, 2)]),
+]
+
+
+@pytest.mark.parametrize('name,args,kwargs,shapes', SHAPE_LAYERS,
+                         ids=[f'{s[0]}-{i}' for i, s in enumerate(SHAPE_LAYERS)])
+def test_shape_layers(name, args, kwargs, shapes):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(TNN, name)(*args, **kwargs)
+    same_repr(ours, theirs)
+    layer_parity(ours, theirs, *[randn(*shape) for shape in shapes])
+
+
+def test_shape_layers_under_jit_and_vmap():
+    jit_and_vmap([(getattr(nn, name)(*args, **kwargs), tuple(randn(*shape) for shape in shapes), False)
+                  for name, args, kwargs, shapes in SHAPE_LAYERS])
+    jit_and_vmap([(nn.PixelShuffle(2), (randn(3, 8, 2, 2),), True), (nn.ReflectionPad2d(1), (randn(2, 3, 4, 4),), True),
+                  (nn.PairwiseDistance(), (randn(3, 4), randn(3, 4)), True)])
 
 # --- models: names, per-example gradients, shape errors ---------------------------------------------
 

@@ -13,17 +13,28 @@ from fn_dl.nn._adapter import buffers, functional_call, params  # noqa: F401
 from fn_dl.nn._linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
 from fn_dl.nn._module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from fn_dl.nn import functional  # noqa: F401
-from fn_dl.nn._activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,  # noqa: F401
-                                  LogSigmoid, LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus,
-                                  Softsign, Tanh)
+from fn_dl.nn._activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: F401
+                                  Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
+                                  SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
+                                  Tanhshrink, Threshold)
 from fn_dl.nn._conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
-from fn_dl.nn._dropout import Dropout  # noqa: F401
+from fn_dl.nn._dropout import Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from fn_dl.nn._embedding import Embedding  # noqa: F401
-from fn_dl.nn._loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,  # noqa: F401
-                            MSELoss, NLLLoss, SmoothL1Loss)
-from fn_dl.nn._norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm  # noqa: F401
-from fn_dl.nn._pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,  # noqa: F401
-                            MaxPool2d)
+from fn_dl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,  # noqa: F401
+                            GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss,
+                            MSELoss, MultiLabelSoftMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+                            TripletMarginLoss)
+from fn_dl.nn._norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,  # noqa: F401
+                            InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)
+from fn_dl.nn._pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,  # noqa: F401
+                            AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d,
+                            MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from fn_dl.nn._distance import CosineSimilarity, PairwiseDistance  # noqa: F401
+from fn_dl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,  # noqa: F401
+                               ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+                               ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from fn_dl.nn._pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
+from fn_dl.nn._upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from fn_dl.nn._rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
 from fn_dl.nn._attention import MultiheadAttention  # noqa: F401
 from fn_dl.nn._transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401

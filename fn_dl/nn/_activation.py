@@ -4,8 +4,10 @@
 """
 from __future__ import annotations
 
+from fn_dl.core.aval import shape_str
 from fn_dl.nn import functional as F
-from fn_dl.nn._module import Module
+from fn_dl.nn import init as _init
+from fn_dl.nn._module import Module, Parameter
 
 
 class _Inplace(Module):
@@ -317,3 +319,117 @@ class GLU(_AlongDim):
 
     def __init__(self, dim=-1):
         super().__init__(dim)
+
+
+class Softmin(_AlongDim):
+    """softmax(-x) along dim.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Softmin(dim=-1)(fnp.zeros((1, 2))).tolist()
+    [[0.5, 0.5]]
+    """
+    _fn = F.softmin
+
+
+class Softmax2d(Module):
+    """softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Softmax2d()(fnp.zeros((1, 4, 2, 2)))[0, :, 0, 0].tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {shape_str(input.shape)}")
+        return F.softmax(input, -3)
+
+
+class Threshold(Module):
+    """x where x > threshold, value elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Threshold(0.1, 20.0)(fnp.asarray([0.0, 1.0])).tolist()
+    [20.0, 1.0]
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class _Shrink(Module):
+    _fn = None
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return type(self)._fn(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, 0 elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Hardshrink()(fnp.asarray([-1.0, 0.2])).tolist()
+    [-1.0, 0.0]
+    """
+    _fn = F.hardshrink
+
+
+class Softshrink(_Shrink):
+    """x shrunk towards 0 by lambd (0 within [-lambd, lambd]).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Softshrink()(fnp.asarray([-1.0, 0.2])).tolist()
+    [-0.5, 0.0]
+    """
+    _fn = F.softshrink
+
+
+class Tanhshrink(_Plain):
+    """x - tanh(x).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Tanhshrink()(fnp.asarray([0.0])).tolist()
+    [0.0]
+    """
+    _fn = F.tanhshrink
+
+
+class PReLU(Module):
+    """max(x, 0) + a * min(x, 0) with a learnt slope a: one, or one per channel (num_parameters), init 0.25.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.PReLU()(fnp.asarray([-2.0, 2.0])).tolist()
+    [-0.5, 2.0]
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(_init.constant((num_parameters,), init, dtype or 'float32'))
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

@@ -35,7 +35,18 @@ class _RngState(threading.local):
     count = 0
 
 
+class _CallState(threading.local):
+    depth = 0
+
+
 _rng = _RngState()
+_calls = _CallState()
+
+
+def in_functional_call():
+    """Whether a functional_call is running: a layer must then leave its module's stored arrays alone (an
+    eager Embedding(max_norm=) call renormalises its weight in place, as PyTorch, but not in here)."""
+    return _calls.depth > 0
 
 
 @contextmanager
@@ -102,6 +113,7 @@ def functional_call(model: Module, tree, *args, rng=None, train=None, return_buf
     buffer_slots = {n: model._owner(n) for n, _ in model.named_buffers()}
     saved_buffers = {n: m._buffers[a] for n, (m, a) in buffer_slots.items()}
     modes = [(m, m.training) for m in model.modules()] if train is not None else []
+    _calls.depth += 1
     try:
         for name, value in tree.items():
             store, attr, _ = targets[name]
@@ -115,6 +127,7 @@ def functional_call(model: Module, tree, *args, rng=None, train=None, return_buf
             out = model(*args, **kwargs)
         new_buffers = {n: m._buffers[a] for n, (m, a) in buffer_slots.items()}
     finally:
+        _calls.depth -= 1
         for name, (store, attr, old) in targets.items():
             store[attr] = old
         for n, (m, a) in buffer_slots.items():

@@ -9,11 +9,19 @@ from fn_dl.nn._module import Module, Parameter
 
 
 class Identity(Module):
+    """Returns its input; any constructor arguments are ignored (a placeholder, as PyTorch's).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Identity(54, unused='x')(fnp.ones(2)).tolist()
+    [1.0, 1.0]
+    """
+
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Linear(Module):
@@ -38,11 +46,11 @@ class Linear(Module):
         else:
             self.register_parameter('bias', None)
 
-    def forward(self, x):
-        if not x.ndim or x.shape[-1] != self.in_features:
+    def forward(self, input):
+        if not input.ndim or input.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expected last dim "
-                             f"{self.in_features}, got {shape_str(x.shape)}")
-        y = x @ self.weight.T
+                             f"{self.in_features}, got {shape_str(input.shape)}")
+        y = input @ self.weight.T
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self):
@@ -50,7 +58,13 @@ class Linear(Module):
 
 
 class Bilinear(Module):
-    """y = x1^T A x2 + b, weight (out_features, in1_features, in2_features)."""
+    """y = x1^T A x2 + b, weight (out_features, in1_features, in2_features).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Bilinear(2, 3, 4)(fnp.ones((5, 2)), fnp.ones((5, 3))).shape
+    (5, 4)
+    """
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, dtype=None, key=None):
         super().__init__()
@@ -65,12 +79,12 @@ class Bilinear(Module):
         else:
             self.register_parameter('bias', None)
 
-    def forward(self, x1, x2):
+    def forward(self, input1, input2):
         from fn_dl.numpy import einsum
-        for x, n, which in ((x1, self.in1_features, 'first'), (x2, self.in2_features, 'second')):
+        for x, n, which in ((input1, self.in1_features, 'first'), (input2, self.in2_features, 'second')):
             if not x.ndim or x.shape[-1] != n:
                 raise ValueError(f"Bilinear: the {which} input's last dim must be {n}, got {shape_str(x.shape)}")
-        y = einsum('...i,oij,...j->...o', x1, self.weight, x2)
+        y = einsum('...i,oij,...j->...o', input1, self.weight, input2)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self):
@@ -79,28 +93,42 @@ class Bilinear(Module):
 
 
 class Flatten(Module):
-    """Flatten dims start_dim..end_dim into one (PyTorch's defaults: 1 to -1)."""
+    """Flatten dims start_dim..end_dim into one (PyTorch's defaults: 1 to -1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Flatten()(fnp.ones((2, 3, 4, 5))).shape
+    (2, 60)
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
-        s, e = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
+    def forward(self, input):
+        s, e = self.start_dim % input.ndim, self.end_dim % input.ndim
+        return input.reshape(input.shape[:s] + (-1,) + input.shape[e + 1:])
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size` (the inverse of Flatten).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.Unflatten(1, (3, 4))(fnp.ones((2, 12))).shape
+    (2, 3, 4)
+    """
+
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, x):
-        d = self.dim % x.ndim
-        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+    def forward(self, input):
+        d = self.dim % input.ndim
+        return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1:])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

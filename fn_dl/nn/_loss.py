@@ -162,3 +162,132 @@ class KLDivLoss(_Loss):
 
     def forward(self, input, target):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class _MarginLoss(_Loss):
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class MarginRankingLoss(_MarginLoss):
+    """F.margin_ranking_loss: max(0, -target (x1 - x2) + margin).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.MarginRankingLoss(0.5)(fnp.asarray([2.0]), fnp.asarray([1.0]), fnp.asarray([1.0])).tolist()
+    0.0
+    """
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """F.hinge_embedding_loss: x where target is 1, max(0, margin - x) where it is -1.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.HingeEmbeddingLoss()(fnp.asarray([0.25]), fnp.asarray([-1.0])).tolist()
+    0.75
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction='mean'):
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """F.cosine_embedding_loss: 1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for -1.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.CosineEmbeddingLoss()(fnp.asarray([[1.0, 0.0]]), fnp.asarray([[2.0, 0.0]]), fnp.asarray([1])).tolist()
+    0.0
+    """
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """F.soft_margin_loss: log(1 + exp(-target x)).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> round(float(nn.SoftMarginLoss()(fnp.asarray([0.0]), fnp.asarray([-1.0]))), 4)
+    0.6931
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """F.multilabel_soft_margin_loss: per-class binary cross entropy of logits, averaged over the classes.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> round(float(nn.MultiLabelSoftMarginLoss()(fnp.zeros((2, 3)), fnp.ones((2, 3)))), 4)
+    0.6931
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class TripletMarginLoss(_MarginLoss):
+    """F.triplet_margin_loss: max(0, margin + d(anchor, positive) - d(anchor, negative)).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.TripletMarginLoss()(fnp.zeros((1, 2)), fnp.zeros((1, 2)), fnp.zeros((1, 2))).tolist()
+    1.0
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction='mean'):
+        super().__init__(margin, size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.p, self.eps, self.swap = p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+                                     reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """F.gaussian_nll_loss: forward(input, target, var), the negative log likelihood under N(input, var).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.GaussianNLLLoss()(fnp.zeros(2), fnp.zeros(2), fnp.ones(2)).tolist()
+    0.0
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction='mean'):
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """F.poisson_nll_loss: the negative log likelihood of counts under Poisson rates (log-rates by default).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.PoissonNLLLoss()(fnp.zeros(2), fnp.zeros(2)).tolist()
+    1.0
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction='mean'):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, eps=self.eps,
+                                  reduction=self.reduction)

@@ -1,10 +1,13 @@
-"""Normalisation layers: LayerNorm, RMSNorm, GroupNorm, BatchNorm1d/2d/3d (PyTorch's math, init and names).
+"""Normalisation layers: LayerNorm, RMSNorm, GroupNorm, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d (PyTorch's math,
+init and names).
 
-BatchNorm updates its running statistics by assigning new arrays to its buffers in train mode, so eagerly
-the module changes as in PyTorch, while nn.functional_call(..., return_buffers=True) returns the new
-statistics and leaves the module as it was.
+BatchNorm (and InstanceNorm with track_running_stats) updates its running statistics by assigning new arrays
+to its buffers in train mode, so eagerly the module changes as in PyTorch, while
+nn.functional_call(..., return_buffers=True) returns the new statistics and leaves the module as it was.
 """
 from __future__ import annotations
+
+import warnings
 
 from fn_dl.core.aval import shape_str
 from fn_dl.nn import functional as F
@@ -76,9 +79,9 @@ class RMSNorm(_TrailingNorm):
         else:
             self.register_parameter('weight', None)
 
-    def forward(self, input):
-        self._check(input)
-        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+    def forward(self, x):
+        self._check(x)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
@@ -206,3 +209,65 @@ class BatchNorm3d(_BatchNorm):
     (2, 2, 3, 3, 3)
     """
     _ranks, _layout = (5,), '(N, C, D, H, W)'
+
+
+class _InstanceNorm(_BatchNorm):
+    _nsp = 0
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None, *,
+                 bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+
+    def forward(self, input):
+        n = self._nsp
+        if input.ndim not in (n + 1, n + 2):
+            sp = ('L', 'H, W', 'D, H, W')[n - 1]
+            raise ValueError(f"{type(self).__name__}({self.num_features}) expected input of shape (N, C, {sp}) or "
+                             f"(C, {sp}), got {shape_str(input.shape)}")
+        if input.shape[-n - 1] != self.num_features:
+            if self.affine or self.track_running_stats:
+                raise ValueError(f"{type(self).__name__}({self.num_features}) expected {self.num_features} channels "
+                                 f"at dim {input.ndim - n - 1}, got input {shape_str(input.shape)}")
+            warnings.warn(f"{type(self).__name__}: input's size at dim={input.ndim - n - 1} does not match "
+                          f"num_features; num_features is not used because affine=False", stacklevel=2)
+        x = input if input.ndim == n + 2 else input[None]
+        use_input_stats = self.training or not self.track_running_stats
+        out, new_mean, new_var = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                                 use_input_stats, self.momentum or 0.0, self.eps)
+        if self.running_mean is not None and use_input_stats:
+            self.running_mean, self.running_var = new_mean, new_var
+        return out if input.ndim == n + 2 else out[0]
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each example of (N, C, L) or (C, L) over L; affine and running statistics
+    are off by default, as PyTorch's.
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> [round(v, 3) for v in nn.InstanceNorm1d(1)(fnp.asarray([[1.0, 3.0]]))[0].tolist()]
+    [-1.0, 1.0]
+    """
+    _nsp = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each example of (N, C, H, W) or (C, H, W) over (H, W).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.InstanceNorm2d(3, affine=True)(fnp.ones((2, 3, 4, 4))).shape
+    (2, 3, 4, 4)
+    """
+    _nsp = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise each channel of each example of (N, C, D, H, W) or (C, D, H, W) over (D, H, W).
+
+    >>> import fn_dl.numpy as fnp
+    >>> from fn_dl import nn
+    >>> nn.InstanceNorm3d(2)(fnp.ones((2, 2, 3, 3, 3))).shape
+    (2, 2, 3, 3, 3)
+    """
+    _nsp = 3

@@ -2,11 +2,13 @@
 
 Names, signatures and math follow PyTorch 2.x, so every function works
 eagerly and under grad, vmap and jit. Two differences come from immutable
-arrays and explicit randomness: `batch_norm` returns the new running
-statistics instead of updating them in place, and random functions
-(`dropout`, `scaled_dot_product_attention` with dropout_p > 0) take an
-optional `key=`; without one they draw from `nn.functional_call(..., rng=)`
-or, eagerly, from the global stream.
+arrays and explicit randomness: `batch_norm` and `instance_norm` return the
+new running statistics instead of updating them in place (and `embedding`
+with max_norm leaves the weight as it is; `embedding_renorm` returns the
+update), and random functions (`dropout`, `dropout1d/2d/3d`,
+`scaled_dot_product_attention` with dropout_p > 0) take an optional `key=`;
+without one they draw from `nn.functional_call(..., rng=)` or, eagerly, from
+the global stream.
 
 >>> import fn_dl.numpy as fnp
 >>> import fn_dl.nn.functional as F
@@ -34,22 +36,30 @@ from fn_dl.ops.conv import conv_general_dilated
 from fn_dl.ops.windowed import reduce_window_max, reduce_window_sum
 from fn_dl.transforms.ad import JVPTracer
 from fn_dl.transforms.batching import BatchTrace, BatchTracer
+from fn_dl.transforms.custom import custom_jvp
 
 __all__ = [
     # activations
     'relu', 'relu6', 'leaky_relu', 'elu', 'selu', 'celu', 'gelu', 'silu', 'mish', 'hardswish', 'hardsigmoid',
-    'hardtanh', 'sigmoid', 'tanh', 'softplus', 'softsign', 'logsigmoid', 'softmax', 'log_softmax', 'glu',
+    'hardtanh', 'sigmoid', 'tanh', 'softplus', 'softsign', 'logsigmoid', 'softmax', 'log_softmax', 'softmin',
+    'glu', 'threshold', 'hardshrink', 'softshrink', 'tanhshrink', 'prelu',
     # linear and dropout
-    'linear', 'bilinear', 'dropout',
+    'linear', 'bilinear', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d',
     # losses
     'cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'binary_cross_entropy',
-    'binary_cross_entropy_with_logits', 'kl_div',
+    'binary_cross_entropy_with_logits', 'kl_div', 'margin_ranking_loss', 'hinge_embedding_loss',
+    'cosine_embedding_loss', 'soft_margin_loss', 'multilabel_soft_margin_loss', 'triplet_margin_loss',
+    'gaussian_nll_loss', 'poisson_nll_loss',
     # distances and utilities
-    'cosine_similarity', 'pairwise_distance', 'one_hot', 'normalize', 'pad', 'interpolate',
+    'cosine_similarity', 'pairwise_distance', 'one_hot', 'normalize', 'pad', 'interpolate', 'pixel_shuffle',
+    'pixel_unshuffle',
     # normalisation, embedding, convolution, pooling, attention
-    'layer_norm', 'group_norm', 'batch_norm', 'rms_norm', 'embedding', 'conv1d', 'conv2d', 'conv3d',
-    'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
-    'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'scaled_dot_product_attention',
+    'layer_norm', 'group_norm', 'batch_norm', 'instance_norm', 'rms_norm', 'embedding', 'embedding_renorm',
+    'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+    'max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices', 'max_pool2d_with_indices',
+    'max_pool3d_with_indices', 'max_unpool1d', 'max_unpool2d', 'max_unpool3d', 'avg_pool1d', 'avg_pool2d',
+    'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d',
+    'adaptive_max_pool2d', 'adaptive_max_pool3d', 'scaled_dot_product_attention',
 ]
 
 
@@ -90,6 +100,18 @@ def _reduce(loss, reduction, name):
     if reduction == 'none':
         return loss
     raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+@custom_jvp
+def _value_with_gradient_of(value, differentiable):
+    """`value` in the forward pass, differentiated as `differentiable` (same shape; value's own derivative is
+    dropped): PyTorch's in-place updates and backward-only rules, e.g. a clamp it applies under no_grad."""
+    return value
+
+
+@_value_with_gradient_of.defjvp
+def _value_with_gradient_of_jvp(primals, tangents):
+    return primals[0], tangents[1]
 
 
 def _channel_view(v, ndim):
@@ -337,6 +359,76 @@ def log_softmax(input, dim=None, *, dtype=None):
     return s - fnp.log(fnp.sum(fnp.exp(s), axis=dim, keepdims=True))
 
 
+def softmin(input, dim=None, *, dtype=None):
+    """softmax(-x) along `dim`.
+
+    >>> import fn_dl.numpy as fnp
+    >>> softmin(fnp.zeros((1, 4)), dim=1).tolist()
+    [[0.25, 0.25, 0.25, 0.25]]
+    """
+    x = fnp.asarray(input) if dtype is None else fnp.asarray(input).astype(dtype)
+    return _softmax(-x, _softmax_dim('softmin', x.ndim, dim))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, `value` elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> threshold(fnp.asarray([0.5, 1.0, 2.0]), 1.0, -3.0).tolist()
+    [-3.0, -3.0, 2.0]
+    """
+    return fnp.where(input > threshold, input, value)
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, 0 elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> hardshrink(fnp.asarray([-1.0, 0.3, 0.7])).tolist()
+    [-1.0, 0.0, 0.699999988079071]
+    """
+    return fnp.where(fnp.abs(input) > lambd, input, 0)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    >>> import fn_dl.numpy as fnp
+    >>> softshrink(fnp.asarray([-1.0, 0.3, 1.5])).tolist()
+    [-0.5, 0.0, 1.0]
+    """
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be non-negative, got {lambd}")
+    return fnp.where(input > lambd, input - lambd, fnp.where(input < -lambd, input + lambd, 0))
+
+
+def tanhshrink(input):
+    """x - tanh(x).
+
+    >>> import fn_dl.numpy as fnp
+    >>> tanhshrink(fnp.asarray([0.0])).tolist()
+    [0.0]
+    """
+    return input - fnp.tanh(input)
+
+
+def prelu(input, weight):
+    """max(x, 0) + weight * min(x, 0), weight one value or one per channel (dim 1; below 2-d, one channel).
+
+    >>> import fn_dl.numpy as fnp
+    >>> prelu(fnp.asarray([[-2.0, 2.0]]), fnp.asarray([0.25])).tolist()
+    [[-0.5, 2.0]]
+    """
+    weight = fnp.asarray(weight)
+    if weight.size != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or weight.shape[0] != channels:
+            raise ValueError(f"prelu: weight {shape_str(weight.shape)} must hold one value or one per channel "
+                             f"({channels}) of input {shape_str(input.shape)}")
+        weight = _channel_view(weight, input.ndim)
+    return fnp.where(input > 0, input, input * weight)
+
+
 def glu(input, dim=-1):
     """The gated linear unit: a * sigmoid(b), with a and b the two halves of x along `dim`.
 
@@ -391,19 +483,26 @@ def _varies_along(x, trace):
     return False
 
 
-def _random_key(key, what):
-    """The key a random function uses; under vmap it must differ per example, or all masks would be equal.
+def _random_key(key, what, input):
+    """The key a random function of `input` uses (the next one of functional_call's rng when key is None).
 
-    A jit inside the vmap hides which of its inputs are batched, so the check stops at a jit boundary.
+    Under vmap, an input that differs per example with a key that does not would give every example the same
+    mask, which is almost always a bug: that raises. Sharing stays possible where it is meant: a key batched on
+    purpose (one key repeated per example) passes, and so does an input that does not vary along the vmap
+    (jacfwd and hessian vmap over tangents, and want the one mask of the function they differentiate). A jit
+    inside the vmap hides which of its inputs are batched (the vmap batches the traced program), so the check
+    stops at a jit boundary.
     """
     key = next_rng_key(what) if key is None else key
     t = state.trace
     while t is not None and not (type(t) is StagingTrace and not t.partial):
-        if isinstance(t, BatchTrace) and not _varies_along(key, t):
+        if isinstance(t, BatchTrace) and _varies_along(input, t) and not _varies_along(key, t):
+            n = t.axis_size
             raise ValueError(
-                f"{what} under vmap got one key for all {t.axis_size} examples, so every example would get the "
-                f"same random mask. Pass one key per example: keys = fd.random.split(key, {t.axis_size}) mapped "
-                f"with in_axes=0, then nn.functional_call(model, params, x, rng=k) (or key=k) inside the vmap.")
+                f"{what} under vmap got one key for all {n} examples of input {shape_str(input.shape)}, so every "
+                f"example would get the same random mask. Pass one key per example: keys = fd.random.split(key, "
+                f"{n}) mapped with in_axes=0, then nn.functional_call(model, params, x, rng=k) (or key=k) inside "
+                f"the vmap. To share one mask on purpose, map fnp.broadcast_to(key, ({n},) + key.shape) instead.")
         t = t.parent
     return key
 
@@ -412,7 +511,15 @@ def dropout(input, p=0.5, training=True, inplace=False, *, key=None):
     """Zero each element with probability p and scale the rest by 1 / (1 - p); the identity unless training.
 
     key: the random key; by default the next key of nn.functional_call's `rng`, or, eagerly, of the global
-    stream. Under vmap the key must be per example.
+    stream. The same key gives the same mask, in eager, jit and vmap alike.
+
+    Under fd.vmap, give each example its own key, split from one: ``keys = fd.random.split(key, n)`` mapped
+    with in_axes=0 (below). One unbatched key for inputs that differ per example would drop the same
+    positions in every example, so that raises a ValueError that says so; to share a mask on purpose, map
+    a repeated key, ``fnp.broadcast_to(key, (n,) + key.shape)``. Functions whose input does not vary along
+    the vmap keep their one mask (jacfwd / hessian of a dropout function work). The check cannot see through
+    a jit inside the vmap: ``fd.vmap(fd.jit(f), in_axes=(0, None))(x, key)`` shares the mask silently, as
+    JAX and Equinox do in every case; pass per-example keys there too.
 
     >>> import fn_dl as fd, fn_dl.numpy as fnp
     >>> y = dropout(fnp.ones(1000), 0.5, key=fd.random.key(0))
@@ -420,15 +527,71 @@ def dropout(input, p=0.5, training=True, inplace=False, *, key=None):
     [0.0, 2.0]
     >>> dropout(fnp.ones(3), 0.5, training=False).tolist()
     [1.0, 1.0, 1.0]
+    >>> x, keys = fnp.ones((4, 8)), fd.random.split(fd.random.key(1), 4)    # one key per example
+    >>> masks = fd.vmap(lambda x, k: dropout(x, 0.5, key=k))(x, keys)
+    >>> len({tuple(row) for row in masks.tolist()})
+    4
     """
+    return _dropout('dropout', input, p, training, key, input.shape)
+
+
+def _dropout(name, input, p, training, key, mask_shape):
+    """Dropout with one draw per element of mask_shape, broadcast against the input."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return fnp.zeros_like(input)
-    keep = random.bernoulli(_random_key(key, 'dropout'), 1.0 - p, input.shape)
+    keep = random.bernoulli(_random_key(key, name, input), 1.0 - p, mask_shape)
     return fnp.where(keep, input * (1.0 / (1.0 - p)), 0)
+
+
+def _feature_dropout(name, input, p, training, key, ranks, unbatched_rank):
+    """Dropout of whole channels: one draw per (N, C), or per C for an unbatched input, shared along the rest."""
+    if input.ndim not in ranks:
+        raise ValueError(f"{name}: expected a {' or '.join(f'{r}-d' for r in ranks)} input (N, C, *spatial) or "
+                         f"(C, *spatial), got {shape_str(input.shape)}")
+    lead = 1 if input.ndim == unbatched_rank else 2
+    return _dropout(name, input, p, training, key, input.shape[:lead] + (1,) * (input.ndim - lead))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False, *, key=None):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by 1 / (1 - p).
+
+    key: as for `dropout` (one key per example under vmap).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> dropout1d(fnp.ones((4, 3)), 0.5, key=fd.random.key(1)).tolist()    # 4 channels of length 3
+    [[2.0, 2.0, 2.0], [0.0, 0.0, 0.0], [2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
+    """
+    return _feature_dropout('dropout1d', input, p, training, key, (2, 3), 2)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, *, key=None):
+    """Zero whole channels of (N, C, H, W) with probability p, scaling the rest by 1 / (1 - p).
+
+    As PyTorch (for now), a 3-d input is taken as (N, C, L), not as an unbatched (C, H, W).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> dropout2d(fnp.ones((2, 3, 4, 4)), 0.5, key=fd.random.key(0)).shape
+    (2, 3, 4, 4)
+    """
+    if input.ndim == 3:
+        warnings.warn("dropout2d: a 3-d input is taken as (N, C, L) and gets channel-wise 1-d dropout, as in "
+                      "PyTorch, whose future releases will read it as an unbatched (C, H, W); use dropout1d for "
+                      "(N, C, L)", stacklevel=2)
+    return _feature_dropout('dropout2d', input, p, training, key, (3, 4), None)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False, *, key=None):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p, scaling the rest by 1 / (1 - p).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> dropout3d(fnp.ones((3, 2, 2, 2)), 0.5, key=fd.random.key(0)).shape
+    (3, 2, 2, 2)
+    """
+    return _feature_dropout('dropout3d', input, p, training, key, (4, 5), 4)
 
 
 # --- losses ------------------------------------------------------------------------------------------
@@ -676,6 +839,151 @@ def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_
     return _reduce(loss, reduction, 'kl_div')
 
 
+def _same_rank(name, *arrays):
+    if len({a.ndim for a in arrays}) != 1:
+        raise ValueError(f"{name}: the inputs must have the same number of dims, got "
+                         f"{', '.join(shape_str(a.shape) for a in arrays)}")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+    """max(0, -target (x1 - x2) + margin), target 1 (x1 should rank higher) or -1.
+
+    >>> import fn_dl.numpy as fnp
+    >>> margin_ranking_loss(fnp.asarray([2.0, 1.0]), fnp.asarray([1.0, 3.0]), fnp.asarray([1.0, 1.0])).tolist()
+    1.0
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input1, input2, target = fnp.asarray(input1), fnp.asarray(input2), fnp.asarray(target)
+    _same_rank('margin_ranking_loss', input1, input2, target)
+    return _reduce(fnp.maximum(-target * (input1 - input2) + margin, 0), reduction, 'margin_ranking_loss')
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction='mean'):
+    """x where target is 1, max(0, margin - x) where it is -1 (x a distance, target 1 for similar pairs).
+
+    >>> import fn_dl.numpy as fnp
+    >>> hinge_embedding_loss(fnp.asarray([0.3, 0.4]), fnp.asarray([1.0, -1.0]), reduction='none').tolist()
+    [0.30000001192092896, 0.6000000238418579]
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = fnp.asarray(target)
+    loss = fnp.where(target != 1, fnp.maximum(margin - input, 0), 0) + fnp.where(target != -1, input, 0)
+    return _reduce(loss, reduction, 'hinge_embedding_loss')
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; x (N, D) or (D,).
+
+    >>> import fn_dl.numpy as fnp
+    >>> cosine_embedding_loss(fnp.asarray([[1.0, 0.0]]), fnp.asarray([[1.0, 1.0]]), fnp.asarray([-1])).tolist()
+    0.7071067690849304
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = fnp.asarray(target)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2) or target.ndim != input1.ndim - 1:
+        raise ValueError(f"cosine_embedding_loss: expected inputs (N, D) or (D,) of one shape and a target (N,) or "
+                         f"(), got {shape_str(input1.shape)}, {shape_str(input2.shape)} and {shape_str(target.shape)}")
+    dim = input1.ndim - 1
+    eps = 1e-12  # PyTorch's, added to the squared norms
+    cos = fnp.sum(input1 * input2, axis=dim) / fnp.sqrt(
+        (fnp.sum(input1 * input1, axis=dim) + eps) * (fnp.sum(input2 * input2, axis=dim) + eps))
+    loss = fnp.where(target == 1, 1 - cos, 0) + fnp.where(target == -1, fnp.maximum(cos - margin, 0), 0)
+    return _reduce(loss, reduction, 'cosine_embedding_loss')
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
+    """log(1 + exp(-target x)), target 1 or -1 (a two-class logistic loss).
+
+    >>> import fn_dl.numpy as fnp
+    >>> round(float(soft_margin_loss(fnp.asarray([0.0]), fnp.asarray([1.0]))), 4)
+    0.6931
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce(softplus(-input * fnp.asarray(target)), reduction, 'soft_margin_loss')
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction='mean'):
+    """Binary cross entropy of logits (N, C) against 0/1 targets, averaged over the C classes per example.
+
+    >>> import fn_dl.numpy as fnp
+    >>> round(float(multilabel_soft_margin_loss(fnp.zeros((1, 3)), fnp.asarray([[1.0, 0.0, 1.0]]))), 4)
+    0.6931
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = fnp.asarray(target)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = fnp.mean(loss, axis=-1)
+    return _reduce(loss, reduction, 'multilabel_soft_margin_loss')
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction='mean'):
+    """max(0, margin + d(a, p) - d(a, n)) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n)).
+
+    >>> import fn_dl.numpy as fnp
+    >>> a, pos, neg = fnp.asarray([[0.0, 0.0]]), fnp.asarray([[0.0, 1.0]]), fnp.asarray([[3.0, 0.0]])
+    >>> round(float(triplet_margin_loss(a, pos, neg)), 4)
+    0.0
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _same_rank('triplet_margin_loss', anchor, positive, negative)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = fnp.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(fnp.maximum(margin + d_pos - d_neg, 0), reduction, 'triplet_margin_loss')
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'):
+    """0.5 (log var + (input - target)^2 / var) (+ 0.5 log 2 pi if full): the negative log likelihood of target
+    under N(input, var). var has the input's shape, one dim fewer, a size-1 dim, or is a float.
+
+    As PyTorch, var is clamped below at eps for the value only (the gradient passes through the clamp).
+
+    >>> import fn_dl.numpy as fnp
+    >>> round(float(gaussian_nll_loss(fnp.asarray([1.0]), fnp.asarray([3.0]), fnp.asarray([2.0]))), 4)
+    1.3466
+    """
+    if reduction not in ('none', 'mean', 'sum'):
+        raise ValueError(f"gaussian_nll_loss: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    var = fnp.full(input.shape, var, dtype=input.dtype) if isinstance(var, (int, float)) else fnp.asarray(var)
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = fnp.expand_dims(var, -1)
+        elif not (var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError(f"gaussian_nll_loss: var {shape_str(var.shape)} is of incorrect size for input "
+                             f"{shape_str(input.shape)}")
+    if _is_concrete(var) and bool(np.any(np.asarray(var) < 0)):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    var = _value_with_gradient_of(fnp.maximum(lax.stop_gradient(var), eps), var)
+    loss = 0.5 * (fnp.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, 'gaussian_nll_loss')
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction='mean'):
+    """The negative log likelihood of target under Poisson(rate): exp(x) - target x for log-rates x
+    (log_input), else x - target log(x + eps); full adds Stirling's approximation of log(target!) (target > 1).
+
+    >>> import fn_dl.numpy as fnp
+    >>> poisson_nll_loss(fnp.asarray([0.0]), fnp.asarray([2.0])).tolist()
+    1.0
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = fnp.asarray(target)
+    loss = fnp.exp(input) - target * input if log_input else input - target * fnp.log(input + eps)
+    if full:
+        big = target > 1
+        t = fnp.where(big, target, 2)  # a safe value where the term is 0, so its gradient stays finite
+        loss = loss + fnp.where(big, t * fnp.log(t) - t + 0.5 * fnp.log(2 * math.pi * t), 0)
+    return _reduce(loss, reduction, 'poisson_nll_loss')
+
 # --- distances and utilities ----------------------------------------------------------------------
 
 def _vector_norm(x, p, dim, keepdim):
@@ -753,6 +1061,46 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / fnp.maximum(_vector_norm(input, p, dim, True), eps)
 
 
+def _pixel_args(name, input, factor, channels_divisible):
+    if factor < 1 or input.ndim < 3 or (channels_divisible and input.shape[-3] % (factor * factor)) or \
+            (not channels_divisible and (input.shape[-2] % factor or input.shape[-1] % factor)):
+        what = (f"channels divisible by {factor * factor}" if channels_divisible else
+                f"height and width divisible by {factor}")
+        raise ValueError(f"{name}: expected input (*, C, H, W) with {what}, got {shape_str(input.shape)} "
+                         f"(factor {factor})")
+    return input.shape[:-3], input.ndim - 3
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) to (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w], r the factor.
+
+    >>> import fn_dl.numpy as fnp
+    >>> pixel_shuffle(fnp.arange(4.0).reshape(4, 1, 1), 2).tolist()
+    [[[0.0, 1.0], [2.0, 3.0]]]
+    """
+    r = int(upscale_factor)
+    lead, n = _pixel_args('pixel_shuffle', input, r, True)
+    c, h, w = input.shape[-3:]
+    x = input.reshape(lead + (c // (r * r), r, r, h, w))
+    x = fnp.transpose(x, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return x.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H r, W r) to (*, C r^2, H, W).
+
+    >>> import fn_dl.numpy as fnp
+    >>> pixel_unshuffle(fnp.arange(4.0).reshape(1, 2, 2), 2).reshape(-1).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    r = int(downscale_factor)
+    lead, n = _pixel_args('pixel_unshuffle', input, r, False)
+    c, h, w = input.shape[-3:]
+    x = input.reshape(lead + (c, h // r, r, w // r, r))
+    x = fnp.transpose(x, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return x.reshape(lead + (c * r * r, h // r, w // r))
+
+
 _PAD_MODES = {'reflect': 'reflect', 'replicate': 'edge', 'circular': 'wrap'}
 
 
@@ -788,58 +1136,120 @@ def pad(input, pad, mode='constant', value=None):
 
 
 _LINEAR_MODES = {'linear': 1, 'bilinear': 2, 'trilinear': 3}
-_INTERPOLATE_MODES = ('nearest', 'nearest-exact', 'area') + tuple(_LINEAR_MODES)
+_INTERPOLATE_MODES = ('nearest', 'nearest-exact', 'area', 'bicubic') + tuple(_LINEAR_MODES)
 
 
-def _nearest_source(n_in, n_out, scale, exact):
-    """PyTorch's nearest / nearest-exact source index per output index (in float32, as its kernels)."""
-    dst = np.arange(n_out)
-    if not exact and n_out == n_in:
-        return dst
-    if not exact and n_out == 2 * n_in:
-        return dst >> 1
-    ratio = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
-    src = ((dst + 0.5) * np.float64(ratio)).astype(np.float32) if exact else dst.astype(np.float32) * ratio
-    return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
 
-
-def _linear_source(n_in, n_out, scale, align_corners):
-    """PyTorch's linear interpolation taps: (index0, index1, lambda0, lambda1) per output index, in float32."""
-    dst = np.arange(n_out, dtype=np.float32)
+def _source_ratio(n_in, n_out, scale, align_corners):
+    """PyTorch's area_pixel_compute_scale, in float32 as its CPU kernels: 1 / scale_factor when one was given
+    (and not recomputed), else the size ratio; align_corners maps the corner pixels onto each other."""
     if align_corners:
-        src = dst * (np.float32(n_in - 1) / np.float32(n_out - 1) if n_out > 1 else np.float32(0))
-    else:
-        ratio = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
-        src = np.maximum(ratio * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    lam1 = np.clip(src - i0, 0, 1).astype(np.float32)
-    return i0, i0 + (i0 < n_in - 1), np.float32(1) - lam1, lam1
+        return np.float32(n_in - 1) / np.float32(n_out - 1) if n_out > 1 else np.float32(0)
+    return np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
+
+
+def _nearest_taps(n_in, n_out, scale, exact, shortcut):
+    """PyTorch's nearest / nearest-exact source index per output index. Its 2-d nearest kernel copies (same
+    size) or halves the index (double size) whatever the scale_factor; its 1-d and 3-d ones do not."""
+    dst = np.arange(n_out)
+    if shortcut and not exact and n_out in (n_in, 2 * n_in):
+        return [(dst if n_out == n_in else dst >> 1, None)]
+    ratio = _source_ratio(n_in, n_out, scale, False)
+    src = ((dst + 0.5) * np.float64(ratio)).astype(np.float32) if exact else dst.astype(np.float32) * ratio
+    return [(np.minimum(np.floor(src).astype(np.int64), n_in - 1), None)]
+
+
+def _interpolation_taps(n_in, n_out, scale, align_corners, cubic):
+    """PyTorch's (bi/tri)linear or bicubic taps along one dim: [(input index, weight) per output index]."""
+    dst = np.arange(n_out, dtype=np.float32)
+    ratio = _source_ratio(n_in, n_out, scale, align_corners)
+    src = ratio * dst if align_corners else ratio * (dst + np.float32(0.5)) - np.float32(0.5)
+    if not cubic:
+        src = np.maximum(src, np.float32(0))
+    i = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - i, 0, 1).astype(np.float32)
+    if not cubic:
+        return [(i, np.float32(1) - t), (i + (i < n_in - 1), t)]
+    weights = [_cubic(d, np.float32(-0.75)) for d in (t + 1, t, 1 - t, 2 - t)]  # PyTorch's A = -0.75
+    return [(np.clip(i - 1 + j, 0, n_in - 1), w) for j, w in enumerate(weights)]
+
+
+def _cubic(x, a):
+    """Keys' cubic convolution kernel with parameter a (PyTorch: -0.75, and -0.5 when antialiasing, as PIL)."""
+    x = np.abs(x)
+    return np.where(x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                    np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0))
+
+
+def _triangle(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0)
+
+
+def _antialias_taps(n_in, n_out, scale, align_corners, cubic):
+    """PyTorch's antialiased taps along one dim: the filter stretched by the downsampling ratio (so every input
+    pixel contributes), cut at the border and renormalised to sum 1."""
+    ratio = _source_ratio(n_in, n_out, scale, align_corners)
+    support = np.float32((2.0 if cubic else 1.0) * max(ratio, 1.0))
+    width = int(math.ceil(support)) * 2 + 1
+    center = (ratio * (np.arange(n_out) + 0.5)).astype(np.float32)
+    lo = np.maximum((center - support + 0.5).astype(np.int64), 0)
+    count = np.minimum((center + support + 0.5).astype(np.int64), n_in) - lo
+    j = np.arange(width)
+    x = ((j + lo[:, None] - center[:, None] + 0.5) / max(ratio, 1.0)).astype(np.float32)
+    w = np.where(j < count[:, None], _cubic(x, np.float32(-0.5)) if cubic else _triangle(x), 0).astype(np.float32)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w).astype(np.float32)
+    idx = np.minimum(lo[:, None] + j, n_in - 1)
+    return [(idx[:, k], w[:, k]) for k in range(width)]
+
+
+def _resample(x, axis, taps):
+    """sum_k x[..., index_k, ...] * weight_k along `axis` (weight None: a plain gather)."""
+    along = (-1,) + (1,) * (x.ndim - axis - 1)
+    out = None
+    for index, weight in taps:
+        term = fnp.take(x, index, axis=axis)
+        if weight is not None:
+            term = term * fnp.asarray(weight.reshape(along), dtype=x.dtype)
+        out = term if out is None else out + term
+    return out
 
 
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *spatial) to `size`, or by `scale_factor`, as PyTorch does.
 
-    mode: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'trilinear' (5-d) or 'area'.
+    mode: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'bicubic' (4-d), 'trilinear'
+    (5-d) or 'area'. align_corners (linear modes and bicubic): map the corner pixels onto each other instead of
+    the pixel edges. With scale_factor the output size is floor(size * scale_factor), and the kernels use
+    1 / scale_factor itself unless recompute_scale_factor=True (then the size ratio), as PyTorch.
+    antialias (bilinear, bicubic): when downsampling, widen the filter so every input pixel contributes.
 
     >>> import fn_dl.numpy as fnp
     >>> interpolate(fnp.asarray([[[1.0, 2.0]]]), scale_factor=2).tolist()
     [[[1.0, 1.0, 2.0, 2.0]]]
     >>> interpolate(fnp.asarray([[[1.0, 2.0]]]), size=3, mode='linear', align_corners=True).tolist()
     [[[1.0, 1.5, 2.0]]]
+    >>> x = fnp.asarray([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> interpolate(x, size=(3, 3), mode='bicubic', align_corners=True)[0, 0, 1].tolist()
+    [1.0, 1.5, 2.0]
     """
     nsp = input.ndim - 2
     if mode not in _INTERPOLATE_MODES:
         raise ValueError(f"interpolate: mode must be one of {_INTERPOLATE_MODES}, got {mode!r}")
     if nsp not in (1, 2, 3):
         raise ValueError(f"interpolate: input must be 3-d, 4-d or 5-d (N, C, *spatial), got {shape_str(input.shape)}")
-    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nsp:
-        raise ValueError(f"interpolate: mode {mode!r} needs a {_LINEAR_MODES[mode] + 2}-d input, got "
-                         f"{shape_str(input.shape)}")
-    if align_corners is not None and mode not in _LINEAR_MODES:
-        raise ValueError("interpolate: align_corners can only be set with the modes linear, bilinear and trilinear")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported")
+    needs = 2 if mode == 'bicubic' else _LINEAR_MODES.get(mode, nsp)
+    if needs != nsp:
+        raise ValueError(f"interpolate: mode {mode!r} needs a {needs + 2}-d input, got {shape_str(input.shape)}")
+    interpolating = mode == 'bicubic' or mode in _LINEAR_MODES
+    if align_corners is not None and not interpolating:
+        raise ValueError("interpolate: align_corners can only be set with the modes linear, bilinear, bicubic and "
+                         "trilinear")
+    if antialias and mode not in ('bilinear', 'bicubic'):
+        raise ValueError(f"interpolate: antialias is only supported with the modes bilinear and bicubic, got "
+                         f"{mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     in_sizes = input.shape[2:]
@@ -863,13 +1273,15 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         return _adaptive_avg_pool(input, out_sizes)
     x = input
     for axis, (n_in, n_out, scale) in enumerate(zip(in_sizes, out_sizes, scales), start=2):
-        if mode == 'nearest-exact' or (mode == 'nearest' and n_out != n_in):
-            x = fnp.take(x, _nearest_source(n_in, n_out, scale, mode == 'nearest-exact'), axis=axis)
-        elif mode in _LINEAR_MODES and n_out != n_in:
-            i0, i1, lam0, lam1 = _linear_source(n_in, n_out, scale, bool(align_corners))
-            along = (n_out,) + (1,) * (input.ndim - axis - 1)
-            x = (fnp.take(x, i0, axis=axis) * fnp.asarray(lam0.reshape(along), dtype=x.dtype)
-                 + fnp.take(x, i1, axis=axis) * fnp.asarray(lam1.reshape(along), dtype=x.dtype))
+        if mode in ('nearest', 'nearest-exact'):
+            taps = _nearest_taps(n_in, n_out, scale, mode == 'nearest-exact', nsp == 2)
+        elif n_out == n_in and (mode in _LINEAR_MODES or antialias):
+            continue  # PyTorch's linear and antialiased kernels copy a dim of unchanged size (plain bicubic does not)
+        elif antialias:
+            taps = _antialias_taps(n_in, n_out, scale, bool(align_corners), mode == 'bicubic')
+        else:
+            taps = _interpolation_taps(n_in, n_out, scale, bool(align_corners), mode == 'bicubic')
+        x = _resample(x, axis, taps)
     return x
 
 
@@ -981,16 +1393,84 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y, running_mean, running_var
 
 
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each (example, channel) of (N, C, *) over its spatial dims, then a per-channel affine; returns
+    (output, new_running_mean, new_running_var) as batch_norm does.
+
+    With use_input_stats the statistics of each instance normalise it, and running statistics that are given
+    move towards their mean over the batch by `momentum` (PyTorch's in-place update, returned); otherwise the
+    running statistics normalise and come back unchanged.
+
+    >>> import fn_dl.numpy as fnp
+    >>> y, _, _ = instance_norm(fnp.asarray([[[1.0, 3.0], [5.0, 5.0]]]))
+    >>> [[round(v, 3) for v in row] for row in y[0].tolist()]
+    [[-1.0, 1.0], [0.0, 0.0]]
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input (N, C, *spatial), got {shape_str(input.shape)}")
+    n, c = input.shape[:2]
+    for what, v in (('running_mean', running_mean), ('running_var', running_var), ('weight', weight),
+                    ('bias', bias)):
+        if v is not None and tuple(v.shape) != (c,):
+            raise ValueError(f"instance_norm: {what} must hold one value per channel, shape ({c},), for input "
+                             f"{shape_str(input.shape)}; got {shape_str(v.shape)}")
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input "
+                         f"{shape_str(input.shape)}")
+    # PyTorch's formulation: batch norm of the N * C instances as the channels of one example
+    tiled = [None if v is None else fnp.tile(v, n) for v in (running_mean, running_var)]
+    y, new_mean, new_var = batch_norm(input.reshape((1, n * c) + input.shape[2:]), *tiled, training=use_input_stats,
+                                      momentum=momentum, eps=eps)
+    y = _affine(y.reshape(input.shape), None if weight is None else _channel_view(weight, input.ndim),
+                None if bias is None else _channel_view(bias, input.ndim))
+    if not use_input_stats:
+        return y, running_mean, running_var
+    return y, *(None if v is None else fnp.mean(v.reshape(n, c), axis=0) for v in (new_mean, new_var))
+
+
 # --- embedding ---------------------------------------------------------------------------------------
 
-def embedding(input, weight, padding_idx=None):
+def _renormed_rows(rows, max_norm, norm_type):
+    """Rows (..., dim) whose norm exceeds max_norm, scaled to it (with PyTorch's 1e-7 guard)."""
+    norms = _vector_norm(rows, norm_type, -1, True)
+    return rows * fnp.where(norms > max_norm, max_norm / (norms + 1e-7), 1)
+
+
+def embedding_renorm(weight, input, max_norm, norm_type=2.0):
+    """weight with the rows that `input` looks up rescaled to norm max_norm where theirs is larger.
+
+    The update PyTorch's torch.embedding_renorm_ (and so Embedding(max_norm=...)) makes to the weight in place,
+    returned as a new array, not differentiated. In a functional training step, apply it to the parameters to
+    reproduce PyTorch's stored weights exactly; the lookups of embedding(..., max_norm=) are renormalised either
+    way.
+
+    >>> import fn_dl.numpy as fnp
+    >>> embedding_renorm(fnp.asarray([[3.0, 4.0], [0.3, 0.4]]), fnp.asarray([0, 1]), 1.0).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.30000001192092896, 0.4000000059604645]]
+    """
+    idx = fnp.asarray(input).reshape(-1)
+    w = lax.stop_gradient(weight)
+    return w.at[idx].set(_renormed_rows(fnp.take(w, idx, axis=0), max_norm, norm_type))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
     """Rows of weight (num_embeddings, embedding_dim) at the integer indices `input`.
 
     padding_idx: that row receives no gradient (its lookups are treated as constants).
+    max_norm: looked-up rows with a larger norm_type-norm come out scaled to norm max_norm. PyTorch also
+    rescales those rows of `weight` in place; arrays are immutable, so here the weight is unchanged (see
+    `embedding_renorm` for that update, and nn.Embedding, which applies it to its stored weight when called
+    eagerly). The gradient is PyTorch's: that of the plain lookup, the rescaling not differentiated.
+    scale_grad_by_freq: the gradient of each lookup is divided by the number of times its index occurs in
+    `input`. sparse: accepted for compatibility; gradients are dense arrays.
 
     >>> import fn_dl.numpy as fnp
     >>> embedding(fnp.asarray([[0, 2]]), fnp.arange(6.0).reshape(3, 2)).tolist()
     [[[0.0, 1.0], [4.0, 5.0]]]
+    >>> embedding(fnp.asarray([1]), fnp.asarray([[0.0, 0.0], [3.0, 4.0]]), max_norm=1.0).tolist()
+    [[0.6000000238418579, 0.800000011920929]]
     """
     idx = fnp.asarray(input)
     if weight.ndim != 2:
@@ -1003,11 +1483,16 @@ def embedding(input, weight, padding_idx=None):
         bad = values[(values < 0) | (values >= n)]
         if bad.size:
             raise IndexError(f"embedding: index {bad.flat[0]} is out of range for {n} embeddings")
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings {n}")
     out = fnp.take(weight, idx, axis=0)
+    if max_norm is not None:
+        out = _value_with_gradient_of(_renormed_rows(lax.stop_gradient(out), max_norm, norm_type), out)
+    if scale_grad_by_freq:
+        counts = fnp.take(fnp.zeros(n, dtype=out.dtype).at[idx.reshape(-1)].add(1), idx)
+        out = _value_with_gradient_of(lax.stop_gradient(out), out / fnp.expand_dims(counts, -1))
     if padding_idx is None:
         return out
-    if not -n <= padding_idx < n:
-        raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings {n}")
     return fnp.where(fnp.expand_dims(idx == padding_idx % n, -1), lax.stop_gradient(out), out)
 
 
@@ -1174,32 +1659,208 @@ def _pool_pads(name, in_sizes, kernel, stride, padding, dilation, ceil_mode):
     return pads
 
 
-def _max_pool(name, nsp, input, kernel_size, stride, padding, dilation, ceil_mode):
+def _windows(dims):
+    """Pooling windows over a row-major flattened plane, from per-dim windows [(size, positions (m, k), inside
+    (m, k))]: per output position and window element, PyTorch's flat index of that element in the plane and
+    whether it lies inside it, and the output sizes. Windows depend only on shapes: NumPy, when tracing."""
+    flat, valid = np.zeros((1, 1), np.int64), np.ones((1, 1), bool)
+    for n, pos, inside in dims:
+        flat = (flat[:, None, :, None] * n + pos[None, :, None, :]).reshape(flat.shape[0] * pos.shape[0], -1)
+        valid = (valid[:, None, :, None] & inside[None, :, None, :]).reshape(flat.shape)
+    return flat, valid, tuple(pos.shape[0] for _, pos, _ in dims)
+
+
+def _sliding_windows(in_sizes, pads, kernel, stride, dilation):
+    dims = []
+    for n, (lo, hi), k, s, d in zip(in_sizes, pads, kernel, stride, dilation):
+        pos = (np.arange((n + lo + hi - d * (k - 1) - 1) // s + 1) * s - lo)[:, None] + np.arange(k) * d
+        dims.append((n, pos, (pos >= 0) & (pos < n)))
+    return _windows(dims)
+
+
+def _adaptive_windows(in_sizes, out_sizes):
+    dims = []
+    for n, m in zip(in_sizes, out_sizes):
+        start, end = _adaptive_bounds(n, m)
+        pos = start[:, None] + np.arange((end - start).max())
+        dims.append((n, pos, pos < end[:, None]))
+    return _windows(dims)
+
+
+def _max_pool_with_indices(input, nsp, windows):
+    """Max pooling over `windows` that also returns, per output, the flat index of the chosen element in its
+    (*spatial) plane, int64, as PyTorch: the first maximum of the window, or its last NaN."""
+    lead = input.shape[:-nsp]
+    flat, valid, out_sizes = windows
+    n_out, k = flat.shape
+    plane = input.reshape(lead + (-1,))
+    # the choice is not differentiated; the value is gathered at the chosen index, so its gradient goes there
+    win = fnp.take(lax.stop_gradient(plane), np.where(valid, flat, 0).ravel(), axis=-1).reshape(lead + flat.shape)
+    floating = dtypes.is_floating(input.dtype)
+    win = fnp.where(valid, win, -math.inf if floating else fnp.iinfo(input.dtype).min)
+    rank = np.arange(k)
+    score = fnp.where(valid & (win == fnp.max(win, axis=-1, keepdims=True)), k - rank, 0)
+    if floating:
+        score = fnp.where(fnp.isnan(win), k + rank, score)
+    indices = fnp.take(fnp.asarray(flat.ravel()), fnp.argmax(score, axis=-1) + np.arange(n_out) * k)
+    values = fnp.take_along_axis(plane, indices, axis=-1)
+    return values.reshape(lead + out_sizes), indices.reshape(lead + out_sizes)
+
+
+def _max_pool(name, nsp, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     kernel, stride, padding, dilation = _pool_args(name, input, nsp, kernel_size, stride, padding, dilation)
     pads = _pool_pads(name, input.shape[-nsp:], kernel, stride, padding, dilation, ceil_mode)
+    if return_indices:
+        return _max_pool_with_indices(input, nsp, _sliding_windows(input.shape[-nsp:], pads, kernel, stride, dilation))
     lead = input.ndim - nsp
     return reduce_window_max(input, (1,) * lead + kernel, (1,) * lead + stride, [(0, 0)] * lead + pads,
                              window_dilation=(1,) * lead + dilation)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over windows of (N, C, L) or (C, L); stride defaults to kernel_size, padding is -inf.
+
+    return_indices: also return, per output, the int64 index of the chosen element along L (what
+    max_unpool1d takes), as PyTorch.
 
     >>> import fn_dl.numpy as fnp
     >>> max_pool1d(fnp.asarray([[1.0, 3.0, 2.0, 5.0]]), 2).tolist()
     [[3.0, 5.0]]
+    >>> max_pool1d(fnp.asarray([[1.0, 3.0, 2.0, 5.0]]), 2, return_indices=True)[1].tolist()
+    [[1, 3]]
     """
-    return _max_pool('max_pool1d', 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool('max_pool1d', 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over windows of (N, C, H, W) or (C, H, W); stride defaults to kernel_size, padding is -inf.
+
+    return_indices: also return, per output, the int64 flat index h * W + w of the chosen element in its
+    (H, W) plane (what max_unpool2d takes), as PyTorch.
 
     >>> import fn_dl.numpy as fnp
     >>> max_pool2d(fnp.arange(16.0).reshape(1, 4, 4), 2).tolist()
     [[[5.0, 7.0], [13.0, 15.0]]]
+    >>> max_pool2d(fnp.arange(16.0).reshape(1, 4, 4), 2, return_indices=True)[1].tolist()
+    [[[5, 7], [13, 15]]]
     """
-    return _max_pool('max_pool2d', 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool('max_pool2d', 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """max_pool1d(..., return_indices=True): (values, int64 indices).
+
+    >>> import fn_dl.numpy as fnp
+    >>> [a.tolist() for a in max_pool1d_with_indices(fnp.asarray([[4.0, 3.0, 2.0, 5.0]]), 2)]
+    [[[4.0, 5.0]], [[0, 3]]]
+    """
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """max_pool2d(..., return_indices=True): (values, int64 flat indices into each (H, W) plane).
+
+    >>> import fn_dl.numpy as fnp
+    >>> max_pool2d_with_indices(fnp.arange(16.0).reshape(1, 4, 4), 4)[1].tolist()
+    [[[15]]]
+    """
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over windows of (N, C, D, H, W) or (C, D, H, W); stride defaults to kernel_size, padding is -inf.
+
+    return_indices: also return the int64 flat indices (d * H + h) * W + w into each (D, H, W) volume.
+
+    >>> import fn_dl.numpy as fnp
+    >>> max_pool3d(fnp.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)[1].tolist()
+    [[[[7]]]]
+    """
+    return _max_pool('max_pool3d', 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """max_pool3d(..., return_indices=True): (values, int64 flat indices into each (D, H, W) volume).
+
+    >>> import fn_dl.numpy as fnp
+    >>> max_pool3d_with_indices(fnp.ones((1, 2, 2, 2)), 2)[1].tolist()
+    [[[[0]]]]
+    """
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _unpool_sizes(name, in_sizes, kernel, stride, padding, output_size):
+    """PyTorch's max_unpool output size: (n - 1) * stride - 2 * padding + kernel, or output_size (spatial, or
+    with the leading dims) if it lies strictly within one stride of that."""
+    default = tuple((n - 1) * s - 2 * p + k for n, k, s, p in zip(in_sizes, kernel, stride, padding))
+    if output_size is None:
+        return default
+    size = tuple(int(v) for v in output_size)
+    nsp = len(default)
+    size = size[-nsp:] if len(size) == nsp + 2 else size
+    if len(size) != nsp or any(not d - s < v < d + s for v, d, s in zip(size, default, stride)):
+        raise ValueError(f"{name}: output_size {tuple(output_size)} must have {nsp} (or {nsp + 2}) entries, each "
+                         f"strictly within stride {stride} of the default size {default}")
+    return size
+
+
+def _max_unpool(name, nsp, input, indices, kernel_size, stride, padding, output_size):
+    kernel, stride, padding, _ = _pool_args(name, input, nsp, kernel_size, stride, padding, 1)
+    indices = fnp.asarray(indices)
+    if tuple(indices.shape) != tuple(input.shape) or not dtypes.is_integer(indices.dtype):
+        raise ValueError(f"{name}: indices must be integers of the input's shape {shape_str(input.shape)}, got "
+                         f"{indices.dtype} {shape_str(indices.shape)}")
+    lead = input.shape[:-nsp]
+    out_sizes = _unpool_sizes(name, input.shape[-nsp:], kernel, stride, padding, output_size)
+    size = math.prod(out_sizes)
+    if _is_concrete(indices):  # eagerly, a bad index is reported; traced, it cannot be
+        bad = np.asarray(indices)[(np.asarray(indices) < 0) | (np.asarray(indices) >= size)]
+        if bad.size:
+            raise IndexError(f"{name}: index {bad.flat[0]} is out of range for output size {out_sizes}")
+    rows = fnp.arange(math.prod(lead))[:, None]
+    idx = indices.reshape((rows.shape[0], -1))
+    x = input.reshape(idx.shape)
+    zeros = fnp.zeros((rows.shape[0], size), dtype=input.dtype)
+    # a value is written once, but its gradient is gathered at every index, as PyTorch's backward does (an
+    # element chosen by two overlapping windows appears twice): the derivative is the scatter-add's
+    out = _value_with_gradient_of(zeros.at[rows, idx].set(lax.stop_gradient(x)), zeros.at[rows, idx].add(x))
+    return out.reshape(lead + out_sizes)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: each value placed at its index (from return_indices), zeros elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> y, i = max_pool1d(fnp.asarray([[1.0, 3.0, 2.0, 5.0]]), 2, return_indices=True)
+    >>> max_unpool1d(y, i, 2).tolist()
+    [[0.0, 3.0, 0.0, 5.0]]
+    """
+    return _max_unpool('max_unpool1d', 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: each value placed at its flat (H, W) index, zeros elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> y, i = max_pool2d(fnp.arange(16.0).reshape(1, 4, 4), 2, return_indices=True)
+    >>> max_unpool2d(y, i, 2).tolist()[0][1]
+    [0.0, 5.0, 0.0, 7.0]
+    """
+    return _max_unpool('max_unpool2d', 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: each value placed at its flat (D, H, W) index, zeros elsewhere.
+
+    >>> import fn_dl.numpy as fnp
+    >>> y, i = max_pool3d(fnp.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)
+    >>> max_unpool3d(y, i, 2).reshape(-1).tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0]
+    """
+    return _max_unpool('max_unpool3d', 3, input, indices, kernel_size, stride, padding, output_size)
 
 
 def _avg_pool(name, nsp, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -1243,13 +1904,28 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over windows of (N, C, D, H, W) or (C, D, H, W); stride defaults to kernel_size.
+
+    >>> import fn_dl.numpy as fnp
+    >>> avg_pool3d(fnp.arange(8.0).reshape(1, 2, 2, 2), 2).tolist()
+    [[[[3.5]]]]
+    """
+    return _avg_pool('avg_pool3d', 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def _adaptive_bounds(n_in, n_out):
+    """Adaptive pooling's windows, as PyTorch: output i covers [floor(i n_in / n_out), ceil((i + 1) n_in / n_out))."""
+    return np.arange(n_out) * n_in // n_out, -(-(np.arange(1, n_out + 1) * n_in) // n_out)
+
+
 def _adaptive_matrix(n_in, n_out):
-    """(n_out, n_in) averaging weights: row i covers [floor(i n_in / n_out), ceil((i + 1) n_in / n_out))."""
-    m = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        lo, hi = (i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)
-        m[i, lo:hi] = 1.0 / (hi - lo)
-    return m
+    """(n_out, n_in) averaging weights over the adaptive windows."""
+    start, end = _adaptive_bounds(n_in, n_out)
+    inside = (np.arange(n_in) >= start[:, None]) & (np.arange(n_in) < end[:, None])
+    return inside / (end - start)[:, None]
 
 
 def _adaptive_avg_pool(input, output_size):
@@ -1293,6 +1969,56 @@ def adaptive_avg_pool2d(input, output_size):
     (2, 3, 2, 5)
     """
     return _adaptive_avg_pool(input, _adaptive_sizes('adaptive_avg_pool2d', input, 2, output_size))
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to output_size (an int, or 3 with None keeping a size).
+
+    >>> import fn_dl.numpy as fnp
+    >>> adaptive_avg_pool3d(fnp.ones((2, 3, 5, 7, 4)), (1, None, 2)).shape
+    (2, 3, 1, 7, 2)
+    """
+    return _adaptive_avg_pool(input, _adaptive_sizes('adaptive_avg_pool3d', input, 3, output_size))
+
+
+def _adaptive_max_pool(name, nsp, input, output_size, return_indices):
+    sizes = _adaptive_sizes(name, input, nsp, output_size)
+    in_sizes = input.shape[-nsp:]
+    windows = _adaptive_windows(in_sizes, tuple(n if m is None else m for n, m in zip(in_sizes, sizes)))
+    values, indices = _max_pool_with_indices(input, nsp, windows)
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) or (C, L) to length output_size, with PyTorch's window bounds; return_indices
+    also returns the int64 indices along L, as max_pool1d.
+
+    >>> import fn_dl.numpy as fnp
+    >>> adaptive_max_pool1d(fnp.asarray([[1.0, 5.0, 3.0, 4.0, 2.0]]), 2, return_indices=True)[1].tolist()
+    [[1, 3]]
+    """
+    return _adaptive_max_pool('adaptive_max_pool1d', 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, H, W) or (C, H, W) to output_size (an int, or (H, W) with None keeping a size);
+    return_indices also returns the int64 flat (H, W) indices, as max_pool2d.
+
+    >>> import fn_dl.numpy as fnp
+    >>> adaptive_max_pool2d(fnp.arange(12.0).reshape(1, 3, 4), 1).tolist()
+    [[[11.0]]]
+    """
+    return _adaptive_max_pool('adaptive_max_pool2d', 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) to output_size; return_indices as max_pool3d.
+
+    >>> import fn_dl.numpy as fnp
+    >>> adaptive_max_pool3d(fnp.ones((2, 3, 5, 7, 4)), (1, None, 2)).shape
+    (2, 3, 1, 7, 2)
+    """
+    return _adaptive_max_pool('adaptive_max_pool3d', 3, input, output_size, return_indices)
 
 
 # --- attention ---------------------------------------------------------------------------------------
