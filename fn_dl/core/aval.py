@@ -13,7 +13,7 @@ class ShapedArray:
     __slots__ = ('shape', 'dtype', 'weak_type')
 
     def __init__(self, shape, dtype, weak_type=False):
-        self.shape = tuple(shape)
+        self.shape = shape if type(shape) is tuple else tuple(shape)
         self.dtype = dtype
         self.weak_type = weak_type
 

@@ -82,7 +82,8 @@ class Primitive:
         # memoised per signature: staging (the grad tape, jit tracing) asks for the same few
         # signatures over and over, and shape rules cost more than a dict lookup
         try:
-            key = (self, *avals, *params.items())
+            # avals by their fields: hashing and comparing tuples stays in C (ShapedArray's methods are Python)
+            key = (self, *[(a.shape, a.dtype, a.weak_type) for a in avals], *params.items())
             out = _AVAL_CACHE.get(key)
         except TypeError:  # an unhashable parameter
             return [self.abstract_eval(*avals, **params)]

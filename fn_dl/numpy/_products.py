@@ -28,11 +28,18 @@ def matmul(x1, x2, /):
     if x1.ndim == 0 or x2.ndim == 0:
         raise ValueError(f"matmul: operands must be at least 1-d, got shapes {shape_str(x1.shape)} and "
                          f"{shape_str(x2.shape)}; use multiply for scalars")
+    k1, k2 = x1.shape[-1], x2.shape[0 if x2.ndim == 1 else -2]
+    if k1 != k2:
+        raise ValueError(f"matmul: {shape_str(x1.shape)} @ {shape_str(x2.shape)}: contracting dimensions "
+                         f"{k1} and {k2} differ")
+    if x2.ndim == 1 and (x1.ndim <= 2):
+        # vector or matrix times a vector: one contraction, no reshapes around it (they would multiply under
+        # every transform, e.g. in a Hessian-vector product)
+        return dot_general(x1, x2, (((x1.ndim - 1,), (0,)), ((), ())))
+    if x1.ndim == 1 and x2.ndim == 2:
+        return dot_general(x1, x2, (((0,), (0,)), ((), ())))
     a = x1 if x1.ndim > 1 else sh.reshape(x1, (1,) + x1.shape)
     b = x2 if x2.ndim > 1 else sh.reshape(x2, x2.shape + (1,))
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: {shape_str(x1.shape)} @ {shape_str(x2.shape)}: contracting dimensions "
-                         f"{a.shape[-1]} and {b.shape[-2]} differ")
     if a.ndim == 2 and b.ndim == 2:
         out = dot_general(a, b, (((1,), (0,)), ((), ())))
     elif b.ndim == 2:

@@ -130,6 +130,19 @@ def promote(name, *args):
 
 
 def broadcast_shapes(name, *shapes):
+    if len(shapes) == 2:  # the usual case (binary operators), without the general case's set building
+        a, b = shapes
+        if len(a) < len(b):
+            a, b = b, a
+        lead, out = len(a) - len(b), list(a)
+        for i, d in enumerate(b):
+            e = a[lead + i]
+            if d != e and d != 1:
+                if e != 1:
+                    break  # incompatible: the general case below words the error
+                out[lead + i] = d
+        else:
+            return tuple(out)
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(ndim):
