@@ -477,7 +477,7 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), b
     >>> f = fd.jit(lambda x, y: fnp.sin(x) * y + 1.0)
     >>> f(fnp.zeros(3), 2.0).tolist()
     [1.0, 1.0, 1.0]
-    >>> 'stablehlo.sine' in f.lower(fnp.zeros(3), 2.0).as_text()
+    >>> 'stablehlo.multiply' in f.lower(fnp.zeros(3), 2.0).as_text()
     True
     """
     if fun is None:
