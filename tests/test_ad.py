@@ -25,6 +25,7 @@ FUNCS = {
     'division': (lambda ns, x, y: x / (1.5 + y ** 2) - ns.sqrt(1 + x * x), lambda: (r(5), r(5))),
     'where': (lambda ns, x: ns.where(x > 0, ns.exp(x), x ** 3), lambda: (r(6),)),
     'concat_reshape': (lambda ns, x: ns.concatenate([x, 2 * x], axis=0).reshape(-1) ** 2, lambda: (r(2, 3),)),
+    'one_element': (lambda ns, x, y: ns.sum(x * ns.sin(y), keepdims=True), lambda: (r(3), r(2, 3))),
 }
 
 

@@ -33,6 +33,89 @@ def test_in_axes_matmul_and_ops(in_axes):
                                                      in_axes=in_axes), rtol=1e-12)
 
 
+def _batched(make, axis, n=5):
+    """n examples from make() stacked along `axis`, or one example when axis is None (unbatched)."""
+    return make() if axis is None else np.stack([make() for _ in range(n)], axis)
+
+
+# per-example shapes and dimension numbers: matrix products, a batched matmul, an outer product, a transposed lhs
+_DOTS = [((4, 3), (3, 2), (((1,), (0,)), ((), ()))),
+         ((2, 4, 3), (2, 3, 5), (((2,), (1,)), ((0,), (0,)))),
+         ((4, 1), (1, 3), (((1,), (0,)), ((), ()))),
+         ((3, 4), (3, 2), (((0,), (0,)), ((), ()))),
+         ((4, 3), (3,), (((1,), (0,)), ((), ())))]
+
+
+@pytest.mark.parametrize('in_axes', [(0, None), (None, 0), (0, 0), (1, None), (None, -1), (-1, 1)])
+@pytest.mark.parametrize('case', range(len(_DOTS)))
+def test_dot_general_batch_axes(case, in_axes):
+    # the batch rule keeps each batch axis where it is: every placement must give the per-example products
+    ls, rs, dn = _DOTS[case]
+    a, b = (_batched(lambda: r(*s), ax) for s, ax in zip((ls, rs), in_axes))
+    f = lambda x, y: fd.lax.dot_general(x, y, dn)  # noqa: E731
+    out = fd.vmap(f, in_axes=in_axes)(fnp.asarray(a), fnp.asarray(b))
+    np.testing.assert_allclose(np.asarray(out), loop(lambda x, y: f(fnp.asarray(x), fnp.asarray(y)), a, b,
+                                                     in_axes=in_axes), rtol=1e-12)
+
+
+@pytest.mark.parametrize('in_axes', [(0, None, 1), (None, 1, 0), (1, 1, None), (None, None, 1)])
+def test_elementwise_and_select_batch_axes(in_axes):
+    # operands batched along different axes, or not at all, are lined up without changing the values
+    p, x, y = (_batched(make, ax) for make, ax in zip((lambda: r(3, 4) > 0, lambda: r(3, 4), lambda: r(3, 4)),
+                                                      in_axes))
+    f = lambda p, x, y: fnp.where(p, x * y, x + y)  # noqa: E731
+    out = fd.vmap(f, in_axes=in_axes)(fnp.asarray(p), fnp.asarray(x), fnp.asarray(y))
+    np.testing.assert_allclose(np.asarray(out), loop(lambda *v: f(*map(fnp.asarray, v)), p, x, y,
+                                                     in_axes=in_axes), rtol=1e-12)
+
+
+_SHAPE_OPS = {  # per-example operand (3, 4, 5)
+    'reduce_sum': lambda x: fd.lax.reduce_sum(x, (0, 2)),
+    'reduce_max': lambda x: fd.lax.reduce_max(x, (1,)),
+    'argmax': lambda x: fd.lax.argmax(x, 1),
+    'broadcast_in_dim': lambda x: fd.lax.broadcast_in_dim(x, (3, 2, 4, 5), (0, 2, 3)),
+    'transpose': lambda x: fd.lax.transpose(x, (2, 0, 1)),
+    'slice': lambda x: fd.lax.slice(x, (1, 0, 1), (3, 4, 5), (1, 2, 2)),
+    'rev': lambda x: fd.lax.rev(x, (0, 2)),
+    'pad': lambda x: fd.lax.pad(x, fnp.asarray(np.float64(0.5)), ((1, 0, 1), (0, 2, 0), (-1, 1, 0))),
+    'concatenate': lambda x: fd.lax.concatenate([x, fnp.sin(x)], 1),
+}
+
+
+@pytest.mark.parametrize('in_axis', [0, 1, 3])
+@pytest.mark.parametrize('name', sorted(_SHAPE_OPS))
+def test_shape_and_reduction_batch_axes(name, in_axis):
+    # these rules keep the batch axis where it is, or move it once: every placement gives the per-example result
+    x = _batched(lambda: r(3, 4, 5), in_axis)
+    f = _SHAPE_OPS[name]
+    out = fd.vmap(f, in_axes=in_axis)(fnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(out), loop(lambda v: f(fnp.asarray(v)), x, in_axes=(in_axis,)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('in_axes', [(1, None), (None, 2), (0, 2)])
+def test_concatenate_mixed_batch_axes(in_axes):
+    x, y = (_batched(lambda: r(3, 4), ax) for ax in in_axes)
+    f = lambda a, b: fd.lax.concatenate([a, b, a], 0)  # noqa: E731
+    out = fd.vmap(f, in_axes=in_axes)(fnp.asarray(x), fnp.asarray(y))
+    np.testing.assert_allclose(np.asarray(out), loop(lambda a, b: f(fnp.asarray(a), fnp.asarray(b)), x, y,
+                                                     in_axes=in_axes), rtol=1e-12)
+
+
+@pytest.mark.parametrize('shape', [(1, 1100, 1000), (50, 150, 140)])
+def test_large_outer_products_split_across_threads(shape, monkeypatch):
+    # per-example weight gradients are outer products; large ones are split across threads (by rows when
+    # there are fewer examples than threads): the parts must tile the result exactly
+    from concurrent.futures import ThreadPoolExecutor
+    from fn_dl.ops import dot
+    b, m, n = shape
+    x, y = r(b, m).astype(np.float32), r(b, n).astype(np.float32)
+    with ThreadPoolExecutor(3) as pool:
+        monkeypatch.setattr(dot, '_threads', lambda pid: (pool, 3))
+        out = fd.vmap(fnp.outer)(fnp.asarray(x), fnp.asarray(y))
+    np.testing.assert_array_equal(np.asarray(out), x[:, :, None] * y[:, None, :])
+
+
 def test_out_axes_pytrees_and_nesting():
     x = r(3, 4, 5)
     f = lambda x: {'s': fnp.sum(x), 'v': x * 2}  # noqa: E731

@@ -14,8 +14,8 @@ from fn_dl.core.primitive import Primitive
 
 __all__ = ['Primitive', 'ShapedArray', 'Zero', 'UndefinedPrimal', 'is_undefined', 'elementwise',
            'defjvp', 'defjvp2', 'deflinear', 'add_tangents', 'instantiate', 'zeros_like_aval',
-           'broadcast_batcher', 'bdim_at_front', 'moveaxis', 'not_mapped', 'FLOAT', 'NUMERIC', 'INT',
-           'INT_OR_BOOL', 'ALL', 'INEXACT', 'REAL']
+           'broadcast_batcher', 'bdim_at_front', 'move_bdim', 'moveaxis', 'skip_bdim', 'not_mapped', 'FLOAT',
+           'NUMERIC', 'INT', 'INT_OR_BOOL', 'ALL', 'INEXACT', 'REAL']
 
 FLOAT = frozenset(dtypes.FLOATING)
 INEXACT = frozenset(dtypes.FLOATING + dtypes.COMPLEX)
@@ -146,22 +146,33 @@ def moveaxis(x, src: int, dst: int):
     return transpose(x, tuple(perm))
 
 
+def skip_bdim(axes, bdim):
+    """Per-example axis numbers -> the same axes of a value batched along axis `bdim`."""
+    return tuple(a + (a >= bdim) for a in axes)
+
+
 def bdim_at_front(x, d, size):
     """x with its batch dimension first; an unbatched x is broadcast to `size`."""
+    return move_bdim(x, d, size, 0)
+
+
+def move_bdim(x, d, size, axis):
+    """x with its batch dimension at `axis`; an unbatched x (d None) is broadcast to `size` there (a view)."""
     from fn_dl.ops.shape import broadcast_in_dim
-    if d is None:
-        return broadcast_in_dim(x, (size,) + tuple(x.shape), tuple(range(1, x.ndim + 1)))
-    return moveaxis(x, d, 0)
+    if d is not None:
+        return moveaxis(x, d, axis)
+    shape = list(x.shape)
+    shape.insert(axis, size)
+    return broadcast_in_dim(x, tuple(shape), tuple(i for i in range(len(shape)) if i != axis))
 
 
 def broadcast_batcher(prim):
-    """vmap rule of an elementwise primitive: line up batch dims, broadcast unbatched operands."""
+    """vmap rule of an elementwise primitive: every operand gets its batch axis where the first batched one has
+    it, so that no operand is transposed when they agree and unbatched ones are merely broadcast."""
     def batch(args, dims, **params):
-        shapes = {(a.ndim, d) for a, d in zip(args, dims) if d is not None}
-        if len(shapes) == 1 and all(d is not None for d in dims):
-            # every operand batched along the same axis: apply as is
-            return prim.bind(*args, **params), dims[0]
-        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-        args = [bdim_at_front(a, d, size) for a, d in zip(args, dims)]
-        return prim.bind(*args, **params), 0
+        d0 = next(d for d in dims if d is not None)
+        if dims.count(d0) != len(dims):
+            size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+            args = [move_bdim(a, d, size, d0) for a, d in zip(args, dims)]
+        return prim.bind(*args, **params), d0
     return batch

@@ -6,7 +6,7 @@ import numpy as np
 from fn_dl.core import dtypes
 from fn_dl.backends.xla.lowering import compare, i64_array, i64_attr, select
 from fn_dl.core.aval import describe
-from fn_dl.ops._rules import (ALL, INT_OR_BOOL, NUMERIC, REAL, Primitive, ShapedArray, Zero, deflinear, moveaxis)
+from fn_dl.ops._rules import (ALL, INT_OR_BOOL, NUMERIC, REAL, Primitive, ShapedArray, Zero, deflinear, skip_bdim)
 from fn_dl.ops.elementwise import convert_element_type, div, eq, mul
 from fn_dl.ops.shape import broadcast_in_dim, concatenate, full, reshape, slice, transpose
 
@@ -27,8 +27,9 @@ def _reduction(name, impl, *, allowed, hlo, differentiable=True, keep_dtype=True
         return ShapedArray(shape, x.dtype, x.weak_type)
 
     def batch(args, dims, *, axes):
-        x = moveaxis(args[0], dims[0], 0)
-        return prim.bind(x, axes=tuple(a + 1 for a in axes)), 0
+        (x,), (d,) = args, dims
+        # reduce around the batch axis where it is: no transpose
+        return prim.bind(x, axes=skip_bdim(axes, d)), d - sum(a < d for a in axes)
 
     def lower(ctx, x, *, axes):
         aval, out = ctx.avals_in[0], ctx.avals_out[0]
@@ -179,8 +180,8 @@ def _arg_reduction(name, impl):
 
     @prim.def_batch
     def _batch(args, dims, *, axis, index_dtype):
-        x = moveaxis(args[0], dims[0], 0)
-        return prim.bind(x, axis=axis + 1, index_dtype=index_dtype), 0
+        (x,), (d,) = args, dims
+        return prim.bind(x, axis=axis + (axis >= d), index_dtype=index_dtype), d - (axis < d)
 
     prim.jvp = lambda primals, tangents, **kw: ((o := prim.bind(*primals, **kw)), Zero(o.aval))
     prim.lower = lambda ctx, x, *, axis, index_dtype: _argminmax_lower(ctx, x, axis, index_dtype, name)

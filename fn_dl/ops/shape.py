@@ -6,6 +6,7 @@ expand_dims and full are compositions of these.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -17,11 +18,12 @@ from fn_dl.backends.xla.lowering import i64_array, i64_attr
 from fn_dl.core.aval import describe, shape_str
 from fn_dl.ops.elementwise import select_n, sub
 from fn_dl.ops._rules import (Primitive, ShapedArray, Zero, bdim_at_front, deflinear, instantiate, is_undefined,
-                              moveaxis)
+                              move_bdim, moveaxis, skip_bdim)
 
 # --- broadcast_in_dim ----------------------------------------------------------------
 
 broadcast_in_dim_p = Primitive('broadcast_in_dim')
+_FILL_MAX = 1 << 14  # elements: below this, filling an array is cheaper than building a broadcast view
 
 
 @broadcast_in_dim_p.def_impl
@@ -29,7 +31,12 @@ def _broadcast_in_dim_impl(xp, x, *, shape, broadcast_dimensions):
     expanded = [1] * len(shape)
     for src, dst in enumerate(broadcast_dimensions):
         expanded[dst] = x.shape[src]
-    return xp.broadcast_to(xp.reshape(x, expanded), shape)
+    x = xp.reshape(x, expanded)
+    if math.prod(shape) <= _FILL_MAX:  # as in `full`: copying a small result beats building a view
+        out = xp.empty(shape, x.dtype)
+        out[...] = x
+        return out
+    return xp.broadcast_to(x, shape)
 
 
 @broadcast_in_dim_p.def_abstract_eval
@@ -43,7 +50,7 @@ def _broadcast_in_dim_abstract(x, *, shape, broadcast_dimensions):
 
 
 def broadcast_in_dim(x, shape, broadcast_dimensions):
-    shape, broadcast_dimensions = tuple(int(d) for d in shape), tuple(broadcast_dimensions)
+    shape, broadcast_dimensions = tuple(map(int, shape)), tuple(broadcast_dimensions)
     if x.shape == shape and broadcast_dimensions == tuple(range(len(shape))):
         return x
     return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
@@ -64,8 +71,11 @@ deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 @broadcast_in_dim_p.def_batch
 def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions):
     (x,), (d,) = args, dims
-    x = moveaxis(x, d, 0)
-    return broadcast_in_dim(x, (x.shape[0],) + tuple(shape), (0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
+    # the batch axis lands right after the output axis of the operand axis before it: x is not transposed
+    p = broadcast_dimensions[d - 1] + 1 if d else 0
+    out_shape = tuple(shape[:p]) + (x.shape[d],) + tuple(shape[p:])
+    return broadcast_in_dim(x, out_shape, tuple(broadcast_dimensions[:d]) + (p,) + tuple(
+        b + 1 for b in broadcast_dimensions[d:])), p
 
 
 @broadcast_in_dim_p.def_lower
@@ -79,8 +89,12 @@ def full(shape, fill_value, dtype):
     scalar = np.asarray(fill_value, dtype=dtype)
     trace = state.trace
     if trace is None or not trace.staging:
-        # a constant has no derivative and no batch axis: no trace needs to see it
-        return Array(default_namespace().broadcast_to(scalar, tuple(shape)))
+        # a constant has no derivative and no batch axis: no trace needs to see it. Small ones are
+        # filled (np.full is ~4x cheaper than np.broadcast_to); large ones are a free broadcast view.
+        xp, shape = default_namespace(), tuple(shape)
+        if math.prod(shape) <= _FILL_MAX:
+            return Array(xp.full(shape, scalar))
+        return Array(xp.broadcast_to(scalar, shape))
     return broadcast_in_dim(Array(scalar), tuple(shape), ())
 
 
@@ -166,12 +180,12 @@ deflinear(transpose_p, lambda ct, x, *, permutation: [transpose(ct, tuple(np.arg
 
 @transpose_p.def_batch
 def _transpose_batch(args, dims, *, permutation):
-    x = moveaxis(args[0], dims[0], 0)
-    return transpose(x, (0,) + tuple(p + 1 for p in permutation)), 0
+    (x,), (d,) = args, dims
+    # one transpose that also brings the batch axis to the front
+    return transpose(x, (d,) + skip_bdim(permutation, d)), 0
 
 
-transpose_p.lower = lambda ctx, x, *, permutation: ctx.op1(
-    'stablehlo.transpose', [x], ctx.avals_in, ctx.avals_out[0], {'permutation': i64_array(permutation)})
+transpose_p.lower = lambda ctx, x, *, permutation: ctx.transpose(x, permutation, ctx.avals_in[0], ctx.avals_out[0])
 
 
 # --- concatenate ---------------------------------------------------------------------------------
@@ -226,8 +240,10 @@ deflinear(concatenate_p, _concatenate_transpose)
 
 @concatenate_p.def_batch
 def _concatenate_batch(args, dims, *, dimension):
-    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-    return concatenate([bdim_at_front(a, d, size) for a, d in zip(args, dims)], dimension + 1), 0
+    # every operand gets its batch axis where the first batched one has it (no transpose when they agree)
+    d0 = next(d for d in dims if d is not None)
+    size = args[dims.index(d0)].shape[d0]
+    return concatenate([move_bdim(a, d, size, d0) for a, d in zip(args, dims)], dimension + (dimension >= d0)), d0
 
 
 concatenate_p.lower = lambda ctx, *xs, dimension: ctx.op1(
@@ -300,9 +316,8 @@ deflinear(pad_p, _pad_transpose)
 @pad_p.def_batch
 def _pad_batch(args, dims, *, padding_config):
     (x, v), (dx, dv) = args, dims
-    if dv is None:
-        x = moveaxis(x, dx, 0)
-        return pad(x, v, ((0, 0, 0),) + tuple(padding_config)), 0
+    if dv is None:  # the batch axis is not padded, where it is
+        return pad(x, v, tuple(padding_config[:dx]) + ((0, 0, 0),) + tuple(padding_config[dx:])), dx
     # a batched padding value: pad with zeros, then select the value where the mask says "padding"
     size = v.shape[dv]
     x = bdim_at_front(x, dx, size)
@@ -363,8 +378,9 @@ deflinear(slice_p, _slice_transpose)
 
 @slice_p.def_batch
 def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
-    x = moveaxis(args[0], dims[0], 0)
-    return slice(x, (0,) + start_indices, (x.shape[0],) + limit_indices, (1,) + strides), 0
+    (x,), (d,) = args, dims
+    whole = lambda t, v: tuple(t[:d]) + (v,) + tuple(t[d:])  # noqa: E731  (all of the batch axis)
+    return slice(x, whole(start_indices, 0), whole(limit_indices, x.shape[d]), whole(strides, 1)), d
 
 
 slice_p.lower = lambda ctx, x, *, start_indices, limit_indices, strides: ctx.op1(
@@ -399,8 +415,8 @@ deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
 
 @rev_p.def_batch
 def _rev_batch(args, dims, *, dimensions):
-    x = moveaxis(args[0], dims[0], 0)
-    return rev(x, tuple(d + 1 for d in dimensions)), 0
+    (x,), (d,) = args, dims
+    return rev(x, skip_bdim(dimensions, d)), d
 
 
 rev_p.lower = lambda ctx, x, *, dimensions: ctx.op1(

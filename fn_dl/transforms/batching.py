@@ -26,6 +26,15 @@ class BatchTracer(Tracer):
         shape = a.shape[:self.bdim] + a.shape[self.bdim + 1:]
         return ShapedArray(shape, a.dtype, a.weak_type)
 
+    # read through to the batched value without building an aval (rules ask for shapes constantly)
+    @property
+    def shape(self):
+        s = self.val.shape
+        return s[:self.bdim] + s[self.bdim + 1:]
+
+    dtype = property(lambda self: self.val.dtype)
+    ndim = property(lambda self: self.val.ndim - 1)
+
 
 class BatchTrace(Trace):
     def __init__(self, parent, axis_size):
@@ -77,10 +86,8 @@ def _moveaxis(x, src, dst):
 
 
 def _broadcast_axis(x, size, axis):
-    from fn_dl.ops.shape import broadcast_in_dim
-    shape = list(x.shape)
-    shape.insert(axis, size)
-    return broadcast_in_dim(x, tuple(shape), tuple(i for i in range(len(shape)) if i != axis))
+    from fn_dl.ops._rules import move_bdim
+    return move_bdim(x, None, size, axis)
 
 
 def _axis_sizes_error(args, in_axes_flat, leaves):
