@@ -55,8 +55,12 @@ def is_complex(d) -> bool:
     return d in COMPLEX
 
 
+_INEXACT = frozenset(FLOATING + COMPLEX)
+
+
 def is_inexact(d) -> bool:
-    return d in FLOATING or d in COMPLEX
+    # the set answers canonical dtypes by hash; the tuples also take scalar types and names (== compares)
+    return d in _INEXACT or d in FLOATING or d in COMPLEX
 
 
 def kind(d) -> str:

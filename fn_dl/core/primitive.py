@@ -16,6 +16,8 @@ missing a rule it should have.
 """
 from __future__ import annotations
 
+import operator
+
 from fn_dl.core import trace as _trace
 from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import ShapedArray, describe
@@ -101,7 +103,7 @@ class Primitive:
 def eager_apply(prim: Primitive, args, params):
     """The eager interpreter: run the impl on the backend namespace."""
     try:
-        vals = [a._value for a in args]
+        vals = [*map(_value_of, args)]  # map over a C getter: no comprehension frame
     except AttributeError:
         raise _bad_eager_arg(prim, args) from None
     xp = (_NAMESPACES.get(type(vals[0])) or namespace_of(vals[0])) if vals else _default[0]
@@ -113,6 +115,8 @@ def eager_apply(prim: Primitive, args, params):
         return [Array(o) for o in out]
     return Array(out)
 
+
+_value_of = operator.attrgetter('_value')
 
 # Backend namespaces by the type of the raw value: one dict lookup per call.
 _NAMESPACES: dict[type, object] = {}

@@ -25,10 +25,16 @@ class StagingTracer(Tracer):
     def aval(self):
         return self.var.aval
 
+    # read through to the aval in one step (rules ask for shapes and dtypes constantly)
+    shape = property(lambda self: self.var.aval.shape)
+    dtype = property(lambda self: self.var.aval.dtype)
+    ndim = property(lambda self: len(self.var.aval.shape))
+    weak_type = property(lambda self: self.var.aval.weak_type)
+
 
 class StagingTrace(Trace):
-    def __init__(self, parent, partial=False, name='staging'):
-        super().__init__(parent)
+    def __init__(self, parent, partial=False, name='staging', created_at=None):
+        super().__init__(parent, created_at)
         self.partial = partial
         self.staging = self.staging or not partial
         self.name = name
@@ -82,12 +88,15 @@ class StagingTrace(Trace):
                 if self.parent is None:  # the eager tape of grad: run the primal math at once
                     return eager_apply(prim, args, params)
                 return self._pass_up(prim, args, params)
-        invars = [self.getvar(a) for a in args]
+        invars = [a.var if type(a) is StagingTracer and a._trace is self else self.getvar(a) for a in args]
         out_avals = prim.out_avals([v.aval for v in invars], params)
-        outvars = [Var(a) for a in out_avals]
-        self.eqns.append(Eqn(prim, invars, outvars, params))
-        outs = [StagingTracer(self, v) for v in outvars]
-        return outs if prim.multiple_results else outs[0]
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out_avals]
+            self.eqns.append(Eqn(prim, invars, outvars, params))
+            return [StagingTracer(self, v) for v in outvars]
+        v = Var(out_avals[0])
+        self.eqns.append(Eqn(prim, invars, [v], params))
+        return StagingTracer(self, v)
 
     def _pass_up(self, prim, args, params):
         """A partial trace hands calls that do not touch its tracers to its parent."""

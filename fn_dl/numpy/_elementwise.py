@@ -16,6 +16,7 @@ from fn_dl.ops._rules import ALL, INT_OR_BOOL, NUMERIC, REAL
 from fn_dl.core.primitive import _NAMESPACES
 
 
+_WEAK_SCALARS = (float, int)  # not bool (a bool scalar is not weak) nor complex (it may promote the array)
 _ORDERED = REAL | {dtypes.bool_}  # False < True, as in NumPy
 _KINDS = {NUMERIC: 'numeric', NUMERIC | {dtypes.bool_}: 'numeric or boolean', _ORDERED: 'boolean, integer or real',
           INT_OR_BOOL: 'integer or boolean', ALL: 'any'}
@@ -41,7 +42,23 @@ def _binary(prim, name, summary, example, allowed=NUMERIC, bool_prim=None):
                     xp = _NAMESPACES.get(type(v1))
                     if xp is not None:
                         return Array(impl(xp, v1, v2))
-            if operator and not isinstance(x2, OPERANDS):
+            a1, a2 = isinstance(x1, Array), isinstance(x2, Array)
+            if a1 and a2:  # under transforms: tracers, usually of one dtype and shape
+                d1 = x1.dtype
+                if d1 == x2.dtype and x1.shape == x2.shape and d1 in allowed and (bool_prim is None or d1 != dtypes.bool_):
+                    return prim.bind(x1, x2)
+            elif a1 or a2:  # a floating array and a Python float or int (`x * 2.0`, `1 - p`): the scalar is weak
+                x, c = (x1, x2) if a1 else (x2, x1)
+                if type(c) in _WEAK_SCALARS and x.dtype in dtypes._INEXACT and x.dtype in allowed:
+                    if type(x) is Array and state.trace is None:
+                        v = x._value
+                        xp = _NAMESPACES.get(type(v))
+                        if xp is not None:  # NumPy broadcasts a scalar of the array's dtype for free
+                            c = v.dtype.type(c)
+                            return Array(impl(xp, v, c) if a1 else impl(xp, c, v))
+                    c = full(x.shape, c, x.dtype)
+                    return prim.bind(x, c) if a1 else prim.bind(c, x)
+            if operator and not a2 and not isinstance(x2, OPERANDS):
                 return NotImplemented
             x1, x2 = promote_broadcast(name, x1, x2)
             if bool_prim is not None and x1.dtype == dtypes.bool_:
@@ -112,6 +129,8 @@ def nextafter(x1, x2, /):
 
 def _inexact(name, *xs):
     """Promote, then move integer/bool results to the default float (as `x / y` and `exp(x)` need)."""
+    if len(xs) == 1 and isinstance(xs[0], Array) and xs[0].dtype in dtypes._INEXACT:
+        return xs  # the common case: one floating array, nothing to do
     xs = promote_broadcast(name, *xs)
     dt = xs[0].dtype
     if not dtypes.is_inexact(dt):

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from fn_dl.core import dtypes
 from fn_dl.core.aval import shape_str
+from fn_dl.core.array import Array
 from fn_dl.numpy._util import asarray, broadcast_shapes, normalize_axis, promote
 from fn_dl.ops import shape as sh
 from fn_dl.ops.dot import dot_general
 
 
 def _check_numeric(name, *xs):
-    from fn_dl.core import dtypes
     for x in xs:
         if dtypes.is_bool(x.dtype):
             raise TypeError(f"{name}: boolean arrays are not supported; cast with .astype(fnp.int32)")
+
+
+_MATRIX_PRODUCT = (((1,), (0,)), ((), ()))
 
 
 def matmul(x1, x2, /):
@@ -23,6 +27,10 @@ def matmul(x1, x2, /):
     >>> (fnp.ones((2, 3)) @ fnp.ones((3, 4))).shape
     (2, 4)
     """
+    if isinstance(x1, Array) and isinstance(x2, Array) and x1.ndim == 2 and x2.ndim == 2:
+        d = x1.dtype  # the common case, matrix times matrix of one numeric dtype: straight to the contraction
+        if d == x2.dtype and d != dtypes.bool_ and x1.shape[1] == x2.shape[0]:
+            return dot_general(x1, x2, _MATRIX_PRODUCT)
     x1, x2 = promote('matmul', x1, x2)
     _check_numeric('matmul', x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:

@@ -23,6 +23,9 @@ def _remaining(n, *removed):
     return [i for i in range(n) if i not in drop]
 
 
+_CANONICAL_DN: dict = {}
+
+
 @functools.lru_cache(maxsize=4096)
 def _layout(dimension_numbers, lhs_shape, rhs_shape):
     """How to run a dot_general as one (batched) matmul: static per signature, so cached."""
@@ -90,7 +93,8 @@ def _threads(pid):
 @dot_general_p.def_impl
 def _dot_general_impl(xp, lhs, rhs, *, dimension_numbers, preferred_element_type=None):
     perm_l, perm_r, b, m, k, n, out_shape = _layout(dimension_numbers, lhs.shape, rhs.shape)
-    lhs, rhs = xp.transpose(lhs, perm_l), xp.transpose(rhs, perm_r)  # views: (batch, free, contracting) etc.
+    # views: (batch, free, contracting) etc.; the array methods, not xp.transpose (a Python wrapper)
+    lhs, rhs = lhs.transpose(perm_l), rhs.transpose(perm_r)
     if k == 1:  # b tiny GEMMs would be slow
         out = _outer_products(xp, lhs.reshape(b, m), rhs.reshape(b, n))
     elif b == 1:
@@ -126,8 +130,16 @@ def _dot_general_abstract(lhs, rhs, *, dimension_numbers, preferred_element_type
 
 
 def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
-    (lc, rc), (lb, rb) = dimension_numbers
-    dn = ((tuple(map(int, lc)), tuple(map(int, rc))), (tuple(map(int, lb)), tuple(map(int, rb))))
+    try:  # params must be nested tuples of Python ints (hashable); each spelling is converted once
+        dn = _CANONICAL_DN[dimension_numbers]
+    except (KeyError, TypeError):  # new, or spelled with lists
+        (lc, rc), (lb, rb) = dimension_numbers
+        dn = ((tuple(map(int, lc)), tuple(map(int, rc))), (tuple(map(int, lb)), tuple(map(int, rb))))
+        if type(lc) is tuple and len(_CANONICAL_DN) < 4096:
+            try:
+                _CANONICAL_DN[dimension_numbers] = dn
+            except TypeError:
+                pass
     return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, preferred_element_type=preferred_element_type)
 
 

@@ -26,8 +26,7 @@ def _unary(name, impl, jvp=None, *, jvp_uses_ans=False, allowed=INEXACT, hlo=Non
 
 
 def _full_like(x, v):
-    from fn_dl.ops.shape import full
-    return full(x.shape, v, x.dtype)
+    return _shape.full(x.shape, v, x.dtype)
 
 
 # --- arithmetic ---------------------------------------------------------------------
@@ -291,8 +290,7 @@ def complex(x, y): return complex_p.bind(x, y)  # noqa: A001
 
 
 def _zeros(x_aval):
-    from fn_dl.ops.shape import full
-    return full(x_aval.shape, 0, x_aval.dtype)
+    return _shape.full(x_aval.shape, 0, x_aval.dtype)
 
 
 deflinear(real_p, lambda ct, x: [complex(ct, _zeros(ct.aval))])
@@ -523,3 +521,8 @@ bitcast_convert_type_p.lower = 'stablehlo.bitcast_convert'
 
 # the identity, with a zero derivative: its JVP rule says the tangent is Zero
 stop_gradient_p = elementwise('stop_gradient', lambda xp, x: x, allowed=ALL, hlo='identity', differentiable=False)
+
+
+# last: fn_dl.ops.shape builds on this module's primitives (JVP rules here call its `full` at run time,
+# through the module, rather than importing it per call)
+from fn_dl.ops import shape as _shape  # noqa: E402

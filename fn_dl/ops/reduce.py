@@ -58,20 +58,31 @@ def _init_value(op, dtype):
 
 
 def _axes(x, axes):
-    return tuple(sorted(int(a) % max(x.ndim, 1) for a in axes))
+    ndim = x.ndim
+    key = (axes, ndim)
+    try:
+        return _AXES[key]
+    except (KeyError, TypeError):  # new, or unhashable (a list)
+        out = tuple(sorted(int(a) % max(ndim, 1) for a in axes))
+        if type(axes) is tuple and len(_AXES) < 4096:
+            _AXES[key] = out
+        return out
 
 
-reduce_sum_p = _reduction('reduce_sum', lambda xp, x, *, axes: xp.asarray(xp.sum(x, axis=axes, dtype=x.dtype)),
+_AXES: dict = {}  # (axes, ndim) -> sorted non-negative axes: reductions ask for the same few
+
+
+reduce_sum_p = _reduction('reduce_sum', lambda xp, x, *, axes: xp.asarray(x.sum(axes, x.dtype)),
                           allowed=NUMERIC, hlo='add')
-reduce_prod_p = _reduction('reduce_prod', lambda xp, x, *, axes: xp.asarray(xp.prod(x, axis=axes, dtype=x.dtype)),
+reduce_prod_p = _reduction('reduce_prod', lambda xp, x, *, axes: xp.asarray(x.prod(axes, x.dtype)),
                            allowed=NUMERIC, hlo='multiply')
-reduce_max_p = _reduction('reduce_max', lambda xp, x, *, axes: xp.asarray(xp.max(x, axis=axes)),
+reduce_max_p = _reduction('reduce_max', lambda xp, x, *, axes: xp.asarray(x.max(axes)),
                           allowed=ALL, hlo='maximum')
-reduce_min_p = _reduction('reduce_min', lambda xp, x, *, axes: xp.asarray(xp.min(x, axis=axes)),
+reduce_min_p = _reduction('reduce_min', lambda xp, x, *, axes: xp.asarray(x.min(axes)),
                           allowed=ALL, hlo='minimum')
-reduce_and_p = _reduction('reduce_and', lambda xp, x, *, axes: xp.asarray(xp.all(x, axis=axes)),
+reduce_and_p = _reduction('reduce_and', lambda xp, x, *, axes: xp.asarray(x.all(axes)),
                           allowed=INT_OR_BOOL, hlo='and', differentiable=False)
-reduce_or_p = _reduction('reduce_or', lambda xp, x, *, axes: xp.asarray(xp.any(x, axis=axes)),
+reduce_or_p = _reduction('reduce_or', lambda xp, x, *, axes: xp.asarray(x.any(axes)),
                          allowed=INT_OR_BOOL, hlo='or', differentiable=False)
 for _p in (reduce_and_p, reduce_or_p):
     _p.jvp = (lambda p: lambda primals, tangents, **kw: ((o := p.bind(*primals, **kw)), Zero(o.aval)))(_p)

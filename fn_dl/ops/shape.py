@@ -31,7 +31,7 @@ def _broadcast_in_dim_impl(xp, x, *, shape, broadcast_dimensions):
     expanded = [1] * len(shape)
     for src, dst in enumerate(broadcast_dimensions):
         expanded[dst] = x.shape[src]
-    x = xp.reshape(x, expanded)
+    x = x.reshape(expanded)  # array methods: xp.reshape and friends are Python wrappers around them
     if math.prod(shape) <= _FILL_MAX:  # as in `full`: copying a small result beats building a view
         out = xp.empty(shape, x.dtype)
         out[...] = x
@@ -93,7 +93,9 @@ def full(shape, fill_value, dtype):
         # filled (np.full is ~4x cheaper than np.broadcast_to); large ones are a free broadcast view.
         xp, shape = default_namespace(), tuple(shape)
         if math.prod(shape) <= _FILL_MAX:
-            return Array(xp.full(shape, scalar))
+            out = xp.empty(shape, scalar.dtype)  # xp.full is a Python wrapper around these two calls
+            out.fill(scalar)
+            return Array(out)
         return Array(xp.broadcast_to(scalar, shape))
     return broadcast_in_dim(Array(scalar), tuple(shape), ())
 
@@ -105,7 +107,7 @@ reshape_p = Primitive('reshape')
 
 @reshape_p.def_impl
 def _reshape_impl(xp, x, *, new_sizes):
-    return xp.reshape(x, new_sizes)
+    return x.reshape(new_sizes)
 
 
 @reshape_p.def_abstract_eval
@@ -158,7 +160,7 @@ transpose_p = Primitive('transpose')
 
 @transpose_p.def_impl
 def _transpose_impl(xp, x, *, permutation):
-    return xp.transpose(x, permutation)
+    return x.transpose(permutation)
 
 
 @transpose_p.def_abstract_eval

@@ -18,7 +18,7 @@ from fn_dl import tree as _tree
 from fn_dl.core import dtypes
 from fn_dl.core.ad_util import UndefinedPrimal, Zero
 from fn_dl.core.array import Array, Tracer
-from fn_dl.core.primitive import default_namespace
+from fn_dl.core.primitive import default_namespace, eager_apply
 from fn_dl.core.aval import shape_str
 from fn_dl.core.ir import Literal, Program, eval_program
 from fn_dl.core.staging import StagingTrace, stage
@@ -26,7 +26,7 @@ from fn_dl.numpy import asarray, eye, moveaxis, reshape
 from fn_dl.ops.elementwise import add_p, convert_element_type
 from fn_dl.ops.shape import full
 from fn_dl.ops.shape import slice as _slice
-from fn_dl.core.trace import Trace, aval_of, leaked_tracer_error, set_trace, state
+from fn_dl.core.trace import Trace, _user_frame, aval_of, leaked_tracer_error, set_trace, state
 
 
 class JVPTracer(Tracer):
@@ -50,10 +50,14 @@ class JVPTracer(Tracer):
 
 
 class JVPTrace(Trace):
+    # True for eager reverse mode: the parent is the tape of an eager grad, which would run a call
+    # that involves no tangent at once anyway, so such calls skip it
+    eager_tape = False
+
     def process(self, prim, args, params):
         primals, tangents, active = [], [], False
-        for a in args:
-            if isinstance(a, Tracer) and a._trace is self:  # is_own, inlined: this runs per primitive
+        for a in args:  # this runs for every primitive: own-tracer and leak checks inlined
+            if type(a) is JVPTracer and a._trace is self:
                 primals.append(a.primal)
                 tangents.append(a.tangent)
                 active = True
@@ -62,6 +66,8 @@ class JVPTrace(Trace):
                     raise leaked_tracer_error(a)
                 primals.append(a)
                 tangents.append(Zero.like(a))
+        if not active and self.eager_tape:
+            return eager_apply(prim, primals, params)
         prev, state.trace = state.trace, self.parent
         try:
             if not active:
@@ -73,7 +79,7 @@ class JVPTrace(Trace):
             state.trace = prev
         if prim.multiple_results:
             return [self.wrap(p, t) for p, t in zip(p_out, t_out)]
-        return self.wrap(p_out, t_out)
+        return p_out if type(t_out) is Zero else JVPTracer(self, p_out, t_out)
 
     def wrap(self, primal, tangent):
         return primal if type(tangent) is Zero else JVPTracer(self, primal, tangent)
@@ -161,16 +167,18 @@ class LinearFunction:
         return _tree.unflatten(self.out_tree, outs)
 
     def transpose(self, cts_flat):
-        return backward_pass(self.program, cts_flat)
+        return backward_pass(self.program, cts_flat, all_linear=True)
 
 
-def _linearize(fun, primals_flat, in_tree, has_aux, active=None):
+def _linearize(fun, primals_flat, in_tree, has_aux, active=None, created_at=None):
     """Run fun under JVP-over-tape; returns (primal outputs, out tree, LinearFunction, aux).
 
     `active[i]` False treats input i as a constant (its tangent is not an input of the tape).
+    `created_at`: where the user entered the transform, if the caller knows it (fewer frames to search).
     """
-    tape = StagingTrace(state.trace, partial=True, name='grad')
+    tape = StagingTrace(state.trace, partial=True, name='grad', created_at=created_at)
     jt = JVPTrace(tape, created_at=tape.created_at)
+    jt.eager_tape = tape.parent is None
     in_avals = [aval_of(p) for p in primals_flat]
     active = [_is_float(a) for a in in_avals] if active is None else active
     t_in = [tape.new_arg(a.strong()) for a, on in zip(in_avals, active) if on]
@@ -206,38 +214,36 @@ def linearize(fun, *primals):
     return _tree.unflatten(o_tree, outs), lin
 
 
-def backward_pass(program: Program, cts_out, known=None):
+def backward_pass(program: Program, cts_out, known=None, all_linear=False):
     """Transpose a linear program: cotangents of its outputs -> cotangents of its inputs (None = zero).
 
     `known` maps input vars that are not linear to their values (residuals);
     equations that use only known values are evaluated first, as a forward pass.
+    `all_linear` says there are none (a reverse-mode tape records only equations on tangents).
     """
     env = dict(zip(program.constvars, program.consts))
     if known:
         env.update(known)
-    linear_eqns = []
-    for eqn in program.eqns:
-        for v in eqn.invars:
-            if type(v) is not Literal and v not in env:
-                linear_eqns.append(eqn)
-                break
-        else:
-            outs = eqn.prim.bind(*[v.value if type(v) is Literal else env[v] for v in eqn.invars], **eqn.params)
-            for v, o in zip(eqn.outvars, outs if eqn.prim.multiple_results else [outs]):
-                env[v] = o
+    if all_linear:
+        linear_eqns = program.eqns
+    else:
+        linear_eqns = []
+        for eqn in program.eqns:
+            for v in eqn.invars:
+                if type(v) is not Literal and v not in env:
+                    linear_eqns.append(eqn)
+                    break
+            else:
+                outs = eqn.prim.bind(*[v.value if type(v) is Literal else env[v] for v in eqn.invars],
+                                     **eqn.params)
+                for v, o in zip(eqn.outvars, outs if eqn.prim.multiple_results else [outs]):
+                    env[v] = o
     ct_env = {}
-
-    def add_ct(v, ct):
-        if ct is None or type(ct) is Zero or type(v) is Literal or v in env:
-            return
-        prev = ct_env.get(v)
-        ct_env[v] = ct if prev is None else _add(prev, ct)
-
     for v, ct in zip(program.outvars, cts_out):
         if v is not None:
-            add_ct(v, ct)
-    pop = ct_env.pop
-    for eqn in reversed(linear_eqns):
+            _add_ct(ct_env, env, v, ct)
+    pop, get = ct_env.pop, env.get
+    for eqn in reversed(linear_eqns):  # the hot loop of every eager grad: kept flat
         prim = eqn.prim
         if prim.multiple_results:
             cts = [pop(v, None) for v in eqn.outvars]
@@ -252,11 +258,24 @@ def backward_pass(program: Program, cts_out, known=None):
             raise TypeError(f"reverse-mode differentiation does not support {prim.name}: it appeared "
                             f"applied to a tangent but has no transpose rule"
                             + (_NO_TRANSPOSE_HINTS.get(prim.name, '')))
-        args = [v.value if type(v) is Literal else env[v] if v in env else UndefinedPrimal(v.aval)
-                for v in eqn.invars]
+        args = []
+        for v in eqn.invars:
+            if type(v) is Literal:
+                args.append(v.value)
+            else:
+                x = get(v)  # env holds arrays, never None
+                args.append(UndefinedPrimal(v.aval) if x is None else x)
         for v, ct in zip(eqn.invars, prim.transpose(ct_arg, *args, **eqn.params)):
-            add_ct(v, ct)
+            _add_ct(ct_env, env, v, ct)
     return [ct_env.get(v) for v in program.invars]
+
+
+def _add_ct(ct_env, env, v, ct):
+    """Accumulate cotangent `ct` of var `v` (zeros, literals and known values take none)."""
+    if ct is None or type(ct) is Zero or type(v) is Literal or v in env:
+        return
+    prev = ct_env.get(v)
+    ct_env[v] = ct if prev is None else _add(prev, ct)
 
 
 _NO_TRANSPOSE_HINTS = {
@@ -348,7 +367,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             return fun(*full, **kwargs)
 
         p_flat, in_tree = _tree.flatten(tuple(args[n] for n in nums))
-        outs, o_tree, lin, aux = _linearize(f_dyn, [_as_array(p, 'grad') for p in p_flat], in_tree, has_aux)
+        outs, o_tree, lin, aux = _linearize(f_dyn, [_as_array(p, 'grad') for p in p_flat], in_tree, has_aux,
+                                            created_at=_user_frame())
         if not o_tree.is_leaf():
             raise TypeError(f"grad requires a scalar output; got {type(_tree.unflatten(o_tree, outs)).__name__}. "
                             f"Use vjp or jacrev for non-scalar outputs, or has_aux=True to return extra values.")
