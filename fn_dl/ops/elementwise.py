@@ -89,6 +89,25 @@ def _div_transpose(ct, x, y):
 
 deflinear(add_p, _add_transpose)
 deflinear(sub_p, _sub_transpose)
+
+
+# add and sub keep a zero tangent symbolic rather than adding an array of zeros (deflinear instantiates
+# them): `x + c` or `1 - x` with a constant operand then costs no tangent op for it
+@add_p.def_jvp
+def _add_jvp(primals, tangents):
+    tx, ty = tangents
+    out = add_p.bind(*primals)
+    return out, (Zero(out.aval) if type(tx) is Zero and type(ty) is Zero else add_tangents(tx, ty))
+
+
+@sub_p.def_jvp
+def _sub_jvp(primals, tangents):
+    tx, ty = tangents
+    out = sub_p.bind(*primals)
+    if type(ty) is Zero:
+        return out, (Zero(out.aval) if type(tx) is Zero else tx)
+    return out, (neg(ty) if type(tx) is Zero else sub(tx, ty))
+
 deflinear(neg_p, lambda ct, x: [neg(ct)])
 defjvp(mul_p, lambda g, x, y: mul(g, y), lambda g, x, y: mul(x, g))
 mul_p.def_transpose(_mul_transpose)
