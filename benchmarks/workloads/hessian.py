@@ -14,7 +14,8 @@ def tanh_energy(xp, a, x):
 
 @register('hessian', unit='ms', rtol=1e-3, atol=1e-4)
 def hessian():
-    """ms per Hessian of sum(tanh(A @ x)**2), A 256x256, x in R^256 (fn_dl eager, forward-over-reverse)."""
+    """ms per Hessian of sum(tanh(A @ x)**2), A 256x256, x in R^256 (fn_dl eager, forward-over-reverse; and
+    jitted, against jax.jit)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((N, N), dtype=np.float32) / np.float32(np.sqrt(N))
     x = rng.standard_normal(N, dtype=np.float32)
@@ -24,6 +25,12 @@ def hessian():
         import fn_dl.numpy as fnp
         h, xa = fd.hessian(partial(tanh_energy, fnp, fnp.asarray(a))), fnp.asarray(x)
         return lambda: h(xa)
+
+    def fn_dl_jit():
+        import fn_dl as fd
+        import fn_dl.numpy as fnp
+        h, xa = fd.jit(fd.hessian(partial(tanh_energy, fnp, fnp.asarray(a)))), fnp.asarray(x)
+        return lambda: h(xa).block_until_ready()
 
     def torch_func():
         import torch
@@ -50,5 +57,5 @@ def hessian():
         h, xj = jax.jit(jax.hessian(partial(tanh_energy, jnp, jnp.asarray(a)))), jnp.asarray(x)
         return lambda: h(xj).block_until_ready()
 
-    return {'fn_dl': fn_dl, 'torch.func': torch_func, 'autograd': hips_autograd,
+    return {'fn_dl': fn_dl, 'fn_dl jit': fn_dl_jit, 'torch.func': torch_func, 'autograd': hips_autograd,
             'numpy closed form': numpy_closed_form, 'jax.jit': jax_jit}
