@@ -13,7 +13,7 @@ import numpy as np
 from fn_dl.core import dtypes
 from fn_dl.ops._rules import (ALL, FLOAT, INEXACT, INT, INT_OR_BOOL, NUMERIC, REAL, Primitive,
                               ShapedArray, Zero, add_tangents, broadcast_batcher, deflinear, defjvp,
-                              defjvp2, elementwise, instantiate, is_undefined)
+                              defjvp2, elementwise, instantiate, is_undefined, UndefinedPrimal)
 
 _bool = lambda d: dtypes.bool_  # noqa: E731  (out_dtype of predicates)
 
@@ -76,9 +76,10 @@ def _sub_transpose(ct, x, y):
 
 
 def _mul_transpose(ct, x, y):
-    if is_undefined(x) and is_undefined(y):
+    x_linear = type(x) is UndefinedPrimal  # is_undefined, inlined: mul is in every backward pass
+    if x_linear and type(y) is UndefinedPrimal:
         raise TypeError("mul: transpose of a product of two linear values (the function is not linear)")
-    return [mul(ct, y), None] if is_undefined(x) else [None, mul(x, ct)]
+    return [mul_p.bind(ct, y), None] if x_linear else [None, mul_p.bind(x, ct)]
 
 
 def _div_transpose(ct, x, y):
@@ -109,7 +110,17 @@ def _sub_jvp(primals, tangents):
     return out, (neg(ty) if type(tx) is Zero else sub(tx, ty))
 
 deflinear(neg_p, lambda ct, x: [neg(ct)])
-defjvp(mul_p, lambda g, x, y: mul(g, y), lambda g, x, y: mul(x, g))
+
+
+@mul_p.def_jvp
+def _mul_jvp(primals, tangents):  # the product rule, written out: mul is the commonest primitive under grad
+    (x, y), (tx, ty) = primals, tangents
+    out = mul_p.bind(x, y)
+    if type(tx) is Zero:
+        return out, (Zero(out.aval) if type(ty) is Zero else mul_p.bind(x, ty))
+    return out, (mul_p.bind(tx, y) if type(ty) is Zero else add_p.bind(mul_p.bind(tx, y), mul_p.bind(x, ty)))
+
+
 mul_p.def_transpose(_mul_transpose)
 defjvp2(div_p, lambda g, ans, x, y: div(g, y), lambda g, ans, x, y: neg(mul(g, div(ans, y))))
 div_p.def_transpose(_div_transpose)
