@@ -179,25 +179,33 @@ def _linearize(fun, primals_flat, in_tree, has_aux, active=None, created_at=None
     tape = StagingTrace(state.trace, partial=True, name='grad', created_at=created_at)
     jt = JVPTrace(tape, created_at=tape.created_at)
     jt.eager_tape = tape.parent is None
-    in_avals = [aval_of(p) for p in primals_flat]
-    active = [_is_float(a) for a in in_avals] if active is None else active
-    t_in = [tape.new_arg(a.strong()) for a, on in zip(in_avals, active) if on]
-    t_iter = iter(t_in)
-    ins = [JVPTracer(jt, p, next(t_iter)) if on else p for p, on in zip(primals_flat, active)]
-    with set_trace(jt):
-        try:
-            out = fun(*(ins if in_tree is None else _tree.unflatten(in_tree, ins)))
-        finally:
-            jt.alive = False
-            tape.alive = False
+    ins, t_in, in_avals = [], [], []
+    for i, p in enumerate(primals_flat):
+        aval = aval_of(p)
+        if aval.dtype in dtypes._INEXACT if active is None else active[i]:
+            t = tape.new_arg(aval.strong())
+            t_in.append(t)
+            in_avals.append(aval)
+            p = JVPTracer(jt, p, t)
+        ins.append(p)
+    prev, state.trace = state.trace, jt
+    try:
+        out = fun(*(ins if in_tree is None else _tree.unflatten(in_tree, ins)))
+    finally:
+        state.trace = prev
+        jt.alive = False
+        tape.alive = False
     out, aux = out if has_aux else (out, None)
     o_flat, o_tree = _tree.flatten(out)
-    pairs = [jt.unwrap(_as_array(o, 'grad output')) for o in o_flat]
-    out_avals = [aval_of(p) for p, _ in pairs]
-    outvars = [None if type(t) is Zero else tape.getvar(t) for _, t in pairs]
+    outs, outvars, out_avals = [], [], []
+    for o in o_flat:
+        p, t = jt.unwrap(_as_array(o, 'grad output'))
+        outs.append(p)
+        outvars.append(None if type(t) is Zero else tape.getvar(t))
+        out_avals.append(aval_of(p))
     program = Program([t.var for t in t_in], outvars, tape.eqns, tape.constvars, tape.consts)
-    lin = LinearFunction(program, in_tree, o_tree, [a for a, on in zip(in_avals, active) if on], out_avals)
-    return [p for p, _ in pairs], o_tree, lin, aux
+    lin = LinearFunction(program, in_tree, o_tree, in_avals, out_avals)
+    return outs, o_tree, lin, aux
 
 
 def linearize(fun, *primals):
@@ -355,10 +363,21 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     >>> float(v), g.tolist()
     (5.0, [2.0, 4.0])
     """
+    plans = {}  # number of positional arguments -> (single, argnums normalised)
+
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), 'grad')
-        _check_differentiable([args[n] for n in nums], nums, 'grad', allow_int)
+        plan = plans.get(len(args))
+        if plan is None:
+            plan = plans[len(args)] = _argnums_tuple(argnums, len(args), 'grad')
+        single, nums = plan
+        dyn = tuple(args[n] for n in nums)
+        p_flat, in_tree = _tree.flatten(dyn)
+        p_flat = [_as_array(p, 'grad') for p in p_flat]
+        if not allow_int:
+            for p in p_flat:
+                if p.dtype not in dtypes._INEXACT:
+                    _check_differentiable(dyn, nums, 'grad')  # raises, naming the argument
 
         def f_dyn(*dyn):
             full = list(args)
@@ -366,9 +385,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
                 full[n] = d
             return fun(*full, **kwargs)
 
-        p_flat, in_tree = _tree.flatten(tuple(args[n] for n in nums))
-        outs, o_tree, lin, aux = _linearize(f_dyn, [_as_array(p, 'grad') for p in p_flat], in_tree, has_aux,
-                                            created_at=_user_frame())
+        outs, o_tree, lin, aux = _linearize(f_dyn, p_flat, in_tree, has_aux, created_at=_user_frame())
         if not o_tree.is_leaf():
             raise TypeError(f"grad requires a scalar output; got {type(_tree.unflatten(o_tree, outs)).__name__}. "
                             f"Use vjp or jacrev for non-scalar outputs, or has_aux=True to return extra values.")
