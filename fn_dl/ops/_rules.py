@@ -12,6 +12,10 @@ from fn_dl.core.ad_util import UndefinedPrimal, Zero, is_undefined
 from fn_dl.core.aval import ShapedArray, describe
 from fn_dl.core.primitive import Primitive
 
+# the primitive modules build on these helpers, and some helpers bind their primitives: reached through the
+# package at call time (an import statement in a helper would run the import machinery on every call)
+import fn_dl.ops as _ops  # noqa: E402
+
 __all__ = ['Primitive', 'ShapedArray', 'Zero', 'UndefinedPrimal', 'is_undefined', 'elementwise',
            'defjvp', 'defjvp2', 'deflinear', 'add_tangents', 'instantiate', 'zeros_like_aval',
            'broadcast_batcher', 'bdim_at_front', 'move_bdim', 'moveaxis', 'skip_bdim', 'not_mapped', 'FLOAT',
@@ -122,13 +126,11 @@ def add_tangents(a, b):
         return b
     if b is None or type(b) is Zero:
         return a
-    from fn_dl.ops.elementwise import add_p
-    return add_p.bind(a, b)
+    return _ops.elementwise.add_p.bind(a, b)
 
 
 def zeros_like_aval(aval: ShapedArray):
-    from fn_dl.ops.shape import full
-    return full(aval.shape, 0, aval.dtype)
+    return _ops.shape.full(aval.shape, 0, aval.dtype)
 
 
 def instantiate(t):
@@ -138,12 +140,11 @@ def instantiate(t):
 # --- batching helpers -----------------------------------------------------------
 
 def moveaxis(x, src: int, dst: int):
-    from fn_dl.ops.shape import transpose
     if src == dst:
         return x
     perm = [i for i in range(x.ndim) if i != src]
     perm.insert(dst, src)
-    return transpose(x, tuple(perm))
+    return _ops.shape.transpose(x, tuple(perm))
 
 
 def skip_bdim(axes, bdim):
@@ -158,12 +159,11 @@ def bdim_at_front(x, d, size):
 
 def move_bdim(x, d, size, axis):
     """x with its batch dimension at `axis`; an unbatched x (d None) is broadcast to `size` there (a view)."""
-    from fn_dl.ops.shape import broadcast_in_dim
     if d is not None:
         return moveaxis(x, d, axis)
     shape = list(x.shape)
     shape.insert(axis, size)
-    return broadcast_in_dim(x, tuple(shape), tuple(i for i in range(len(shape)) if i != axis))
+    return _ops.shape.broadcast_in_dim(x, tuple(shape), tuple(i for i in range(len(shape)) if i != axis))
 
 
 def broadcast_batcher(prim):

@@ -11,7 +11,7 @@ import functools
 from fn_dl import tree as _tree
 from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import ShapedArray
-from fn_dl.core.trace import Trace, aval_of, set_trace, state
+from fn_dl.core.trace import Trace, aval_of, leaked_tracer_error, set_trace, state
 
 
 class BatchTracer(Tracer):
@@ -53,12 +53,14 @@ class BatchTrace(Trace):
 
     def process(self, prim, args, params):
         vals, dims, active = [], [], False
-        for a in args:
-            if self.is_own(a):
+        for a in args:  # this runs for every primitive: own-tracer and leak checks inlined
+            if type(a) is BatchTracer and a._trace is self:
                 vals.append(a.val)
                 dims.append(a.bdim)
                 active = True
             else:
+                if isinstance(a, Tracer) and not a._trace.alive:
+                    raise leaked_tracer_error(a)
                 vals.append(a)
                 dims.append(None)
         prev, state.trace = state.trace, self.parent
@@ -74,7 +76,7 @@ class BatchTrace(Trace):
             if not isinstance(out_dim, (list, tuple)):
                 out_dim = [out_dim] * len(out)
             return [self.wrap(o, d) for o, d in zip(out, out_dim)]
-        return self.wrap(out, out_dim)
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
 
     def wrap(self, val, bdim):
         return val if bdim is None else BatchTracer(self, val, bdim)
