@@ -42,6 +42,9 @@ class StagingTrace(Trace):
         self._const_ids = {}  # id(value) -> Var, so a captured array is one input
         self.constvars, self.consts = [], []
         self.arg_names = {}  # input Var -> how the user passed it, for error messages
+        # an eager tape inlines the arrays its equations capture: nothing compiles it, so there is no
+        # point in making each one a program input
+        self.inline_consts = partial and parent is None
 
     def __repr__(self):
         return self.name
@@ -114,7 +117,7 @@ class StagingTrace(Trace):
                 raise leaked_tracer_error(x)
         if not isinstance(x, Array):
             raise TypeError(f"{self!r}: cannot stage a {type(x).__name__}; expected an fn_dl Array")
-        if type(x) is Array and x.ndim == 0:
+        if type(x) is Array and (self.inline_consts or x.ndim == 0):
             return Literal(x, x.aval)
         var = self._const_ids.get(id(x))
         if var is None:
