@@ -517,3 +517,21 @@ def test_property_broadcasting_under_vmap(pair):
     a, b = pair
     out = fd.vmap(fnp.add)(fnp.asarray(np.stack([a, a + 1])), fnp.asarray(np.stack([b, b])))
     np.testing.assert_array_equal(np.asarray(out), np.stack([a + b, (a + 1) + b]))
+
+
+@pytest.mark.parametrize('name,dtype', [
+    (n, d) for n in ('add', 'subtract', 'multiply', 'divide', 'maximum', 'minimum', 'power')
+    for d in ('float16', 'bfloat16', 'float32', 'float64', 'complex64')
+    if not (n in ('maximum', 'minimum') and d == 'complex64')])  # ordered comparisons: real numbers only
+@pytest.mark.parametrize('scalar', [3, -0.5])
+def test_array_with_python_scalar_in_every_mode(name, dtype, scalar):
+    """An array with a weak Python scalar, in either order (eager's fast path, tracers', jit's, vmap's): the
+    array's dtype and NumPy's values."""
+    f = getattr(fnp, name)
+    x = fnp.asarray(np.asarray([[0.5, 1.5, 2.0], [3.0, 0.25, 4.0]]).astype(dtypes.canonicalize(dtype)))
+    xn = np.asarray(x).astype(np.complex128 if dtype == 'complex64' else np.float64)
+    for args, ref in (((x, scalar), getattr(np, name)(xn, scalar)), ((scalar, x), getattr(np, name)(scalar, xn))):
+        k = 0 if args[0] is x else 1
+        g = lambda v: f(*(v if i == k else a for i, a in enumerate(args)))  # noqa: E731
+        for mode, out in (('eager', g(x)), ('jit', fd.jit(g)(x)), ('vmap', fd.vmap(g)(x))):
+            assert_close(out, ref, dtype=x.dtype, scale=4.0, err_msg=f'{name}{args} {mode}')
