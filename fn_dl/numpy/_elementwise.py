@@ -26,9 +26,12 @@ def _binary(prim, name, summary, example, allowed=NUMERIC, bool_prim=None):
     """A NumPy-style binary function: promote, broadcast, bind. `example` is (arguments, result) for the
     docstring.
 
-    The eager fast path: two eager arrays of one dtype and shape, no transform
-    active, go straight to the backend (one context read, one dict lookup,
-    the NumPy call, the wrapper). The function's `.operator` is the same
+    Fast paths, before the general promote-and-broadcast: two eager arrays of
+    one dtype and shape, no transform active, go straight to the backend (one
+    context read, one dict lookup, the NumPy call, the wrapper); two arrays
+    of one dtype and shape under a transform (tracers) go straight to bind;
+    a floating array with a Python int or float (weak: it takes the array's
+    dtype) skips promotion and, eagerly, the broadcast. The function's `.operator` is the same
     function as Array's operator (`a + b`): it returns NotImplemented for an
     operand of a foreign type, so Python asks that type, at no cost to the fast path. `bool_prim` computes
     it for booleans (add is or, as in NumPy and JAX)."""
