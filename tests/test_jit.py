@@ -281,6 +281,18 @@ def test_float32_trigonometry_is_within_an_ulp_over_the_whole_range(name):
                                    np.asarray(getattr(fnp, name)(small)).astype(np.float64), rtol=1e-2, atol=1e-3)
 
 
+def test_wide_vectors_only_for_big_compute_heavy_elementwise_ops():
+    # 512-bit vectors cost compile time over every kernel: asked for only where a transcendental is big enough
+    from fn_dl.backends.xla.lowering import WIDE_VECTOR_MIN_ELEMENTS, prefers_wide_vectors
+    big, small = fnp.ones(WIDE_VECTOR_MIN_ELEMENTS), fnp.ones(1000)
+    loop = lambda x: fd.lax.fori_loop(0, 2, lambda i, c: fnp.exp(c), x)  # noqa: E731 - nested in a body
+    assert prefers_wide_vectors(fd.make_ir(loop)(big))
+    assert prefers_wide_vectors(fd.make_ir(fd.vmap(fnp.sin))(big.reshape(256, -1)))
+    assert not prefers_wide_vectors(fd.make_ir(loop)(small))
+    assert not prefers_wide_vectors(fd.make_ir(lambda x: x * 2 + 1)(big))  # memory-bound: nothing to gain
+    np.testing.assert_allclose(np.asarray(fd.jit(loop)(big))[:2], np.exp(np.exp(np.float32(1))), rtol=1e-6)
+
+
 _EXIT_SCRIPT = '''
 import numpy as np
 import fn_dl as fd, fn_dl.numpy as fnp

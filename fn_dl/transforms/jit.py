@@ -107,7 +107,7 @@ class Executable:
 
     def __init__(self, program: Program, name, backend=None, donated=frozenset()):
         from fn_dl.backends.xla import _pjrt
-        from fn_dl.backends.xla.lowering import donation_aliases, host_dtype, lower_module
+        from fn_dl.backends.xla.lowering import donation_aliases, host_dtype, lower_module, prefers_wide_vectors
         self.program, self.name = program, name
         self.donated = sorted(donation_aliases(program, donated)) if donated else []
         self._donated_marker = Donated(name)  # what the donated arrays hold after a run (one, shared: immutable)
@@ -118,7 +118,7 @@ class Executable:
         start = time.perf_counter()
         self.text = lower_module(program, name, self.donated)
         try:
-            self.exe = _pjrt.compile(self.text)
+            self.exe = _pjrt.compile(self.text, prefers_wide_vectors(program))
         except _pjrt.CompileError as e:
             raise _pjrt.CompileError(f"XLA could not compile jitted function {name}: {e}") from None
         if config.log_compiles:

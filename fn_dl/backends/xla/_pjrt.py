@@ -85,25 +85,29 @@ class CompileError(Exception):
     """XLA rejected a module; the message says which op, and where the user's code created it."""
 
 
-# XLA debug options for every compilation. LLVM prefers 256-bit vectors by default, even on AVX-512 machines;
-# 512-bit ones run compute-heavy loop fusions (transcendentals, the vector sin of lowering.py) about 1.3x
-# faster and change no result (a preference only: machines without AVX-512 keep their widest vectors).
-# Measured and left out: fast math (no gain worth its NaN/Inf semantics), YNNPACK elementwise fusions
-# (5x slower on transcendental chains), disabling YNNPACK dots (Eigen's are slower), the legacy emitters.
-COMPILE_OPTIONS = (('xla_cpu_prefer_vector_width', 512),)
+# XLA debug options, by DebugOptions field name. LLVM prefers 256-bit vectors by default, even on AVX-512
+# machines; 512-bit ones run compute-heavy loop fusions (transcendentals, the vector sin of lowering.py) about
+# 1.2x faster and change no result (a preference only: machines without AVX-512 keep their widest
+# vectors). They also make LLVM take about 1.25x as long over every kernel (100 ms of the MLP training step's
+# 450 ms compilation), so they are asked for only where such fusions are big enough to repay that
+# (lowering.prefers_wide_vectors). Measured and left out: fast math (no gain worth its NaN/Inf semantics),
+# YNNPACK elementwise fusions (5x slower on transcendental chains), disabling YNNPACK dots (Eigen's are
+# slower), the legacy emitters; for compile time alone, LLVM's optimisation level and its expensive passes
+# (within noise once vectors are 256-bit).
+WIDE_VECTOR_OPTIONS = (('xla_cpu_prefer_vector_width', 512),)
 
 
-def compile_options():
-    """CompileOptions with COMPILE_OPTIONS set: overrides of XLA's DebugOptions fields by name."""
+def compile_options(wide_vectors=False):
+    """CompileOptions with XLA's DebugOptions fields overridden as above."""
     options = _xc.CompileOptions()
-    options.env_option_overrides = list(COMPILE_OPTIONS)
+    options.env_option_overrides = list(WIDE_VECTOR_OPTIONS if wide_vectors else ())
     return options
 
 
-def compile(module_text: str):  # noqa: A001
+def compile(module_text: str, wide_vectors=False):  # noqa: A001
     c = client()
     try:
-        return c.compile_and_load(module_text, _xc.DeviceList((device(),)), compile_options())
+        return c.compile_and_load(module_text, _xc.DeviceList((device(),)), compile_options(wide_vectors))
     except Exception as e:  # XlaRuntimeError: keep XLA's diagnosis, drop its MLIR dump
         raise CompileError(str(e).split('\n<unknown>')[0]) from None
 

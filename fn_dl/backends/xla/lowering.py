@@ -257,6 +257,33 @@ def lower_module(program: Program, name='main', donated=()) -> str:
             f'    "func.return"({", ".join(outs)}) : ({types}) -> ()\n  }}\n}}\n')
 
 
+# Primitives whose floating-point lowering is a long arithmetic sequence per element (XLA's polynomial
+# expansions, the vector sin and cos below): their loop fusions are compute-bound, so 512-bit vectors speed them
+# up, where the memory-bound rest of a program (matmuls run in libraries) gains nothing from them.
+_ARITHMETIC_HEAVY = frozenset({
+    'exp', 'exp2', 'expm1', 'log', 'log1p', 'pow', 'logistic', 'tanh', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh',
+    'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2', 'erf', 'erfc', 'erf_inv', 'lgamma', 'polygamma', 'cbrt'})
+# Elements of such an op from which wide vectors repay their cost in compile time (see _pjrt.WIDE_VECTOR_OPTIONS):
+# 2**16 float32 run about 0.1 ms faster a call, so the ~100 ms are repaid within a training run's first
+# thousand steps; the softmax or loss of a small model, a few thousand elements, never repays it.
+WIDE_VECTOR_MIN_ELEMENTS = 1 << 16
+
+
+def prefers_wide_vectors(program: Program) -> bool:
+    """Whether XLA should prefer 512-bit vectors for `program`: it (or a program nested in it) has a
+    compute-heavy elementwise op on at least WIDE_VECTOR_MIN_ELEMENTS floating-point elements."""
+    for eqn in program.eqns:
+        if eqn.prim.name in _ARITHMETIC_HEAVY:
+            aval = eqn.outvars[0].aval
+            if math.prod(aval.shape) >= WIDE_VECTOR_MIN_ELEMENTS and dtypes.is_inexact(aval.dtype):
+                return True
+        for p in eqn.params.values():
+            subs = p if isinstance(p, (tuple, list)) else (p,)
+            if any(isinstance(q, Program) and prefers_wide_vectors(q) for q in subs):
+                return True
+    return False
+
+
 def _sanitize(name):
     out = ''.join(c if c.isalnum() or c == '_' else '_' for c in name)
     return out if out and not out[0].isdigit() else 'jit_' + out
