@@ -47,13 +47,15 @@ def machine() -> dict:
         'python': platform.python_version(),
         'fn_dl': fn_dl.__version__,
         **{p: _version(p) for p in PACKAGES},
+        'glibc_tunables': os.environ.get('GLIBC_TUNABLES', ''),
     }
 
 
 def header(m: dict) -> str:
     versions = ', '.join(f"{k} {m[k]}" for k in ('python', 'fn_dl', *PACKAGES))
+    tunables = f"\nGLIBC_TUNABLES={m['glibc_tunables']}" if m.get('glibc_tunables') else ''
     return (f"{m['date']} · {m['cpu']}, {m['cores']} cores · load {m['load_before']} before, "
-            f"{m['load_after']} after\n{versions}")
+            f"{m['load_after']} after\n{versions}{tunables}")
 
 
 def _in_unit(r: Result, seconds: float) -> float:
