@@ -39,3 +39,12 @@ from fn_dl.nn._rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F4
 from fn_dl.nn._attention import MultiheadAttention  # noqa: F401
 from fn_dl.nn._transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                    TransformerEncoder, TransformerEncoderLayer)
+from fn_dl.nn._container import ParameterDict, ParameterList  # noqa: F401
+from fn_dl.nn._channel import ChannelShuffle, LocalResponseNorm  # noqa: F401
+from fn_dl.nn._ctc import CTCLoss  # noqa: F401
+from fn_dl.nn._embedding_bag import EmbeddingBag  # noqa: F401
+from fn_dl.nn._fold import Fold, Unfold  # noqa: F401
+from fn_dl.nn._lazy import LazyLinear  # noqa: F401
+from fn_dl.nn._lp_pool import LPPool1d, LPPool2d, LPPool3d  # noqa: F401
+from fn_dl.nn._margin_losses import MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss  # noqa: F401
+from fn_dl.nn._stochastic import AlphaDropout, FeatureAlphaDropout, RReLU  # noqa: F401

@@ -77,13 +77,17 @@ class Embedding(Module):
         if not dtypes.is_integer(input.dtype):
             raise TypeError(f"Embedding({self.num_embeddings}, {self.embedding_dim}) expected integer indices, got "
                             f"{input.dtype} {shape_str(input.shape)}")
+        self._renorm_stored_weight(input)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def _renorm_stored_weight(self, input):
+        """PyTorch's in-place max_norm renormalisation of the looked-up rows, on the module's own weight (only
+        when eager: never inside nn.functional_call or for traced indices)."""
         if self.max_norm is not None and isinstance(self.weight, Parameter) and not in_functional_call():
-            # PyTorch's in-place renormalisation of the looked-up rows, on the module's own weight (when eager)
             renormed = F.embedding_renorm(self.weight, input, self.max_norm, self.norm_type)
             if not isinstance(renormed, Tracer):
                 self.weight._value = renormed._value
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"

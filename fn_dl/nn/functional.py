@@ -6,9 +6,10 @@ arrays and explicit randomness: `batch_norm` and `instance_norm` return the
 new running statistics instead of updating them in place (and `embedding`
 with max_norm leaves the weight as it is; `embedding_renorm` returns the
 update), and random functions (`dropout`, `dropout1d/2d/3d`,
-`scaled_dot_product_attention` with dropout_p > 0) take an optional `key=`;
-without one they draw from `nn.functional_call(..., rng=)` or, eagerly, from
-the global stream.
+`alpha_dropout`, `feature_alpha_dropout`, `rrelu` in training,
+`gumbel_softmax`, `scaled_dot_product_attention` with dropout_p > 0) take
+an optional `key=`; without one they draw from `nn.functional_call(...,
+rng=)` or, eagerly, from the global stream.
 
 >>> import fn_dl.numpy as fnp
 >>> import fn_dl.nn.functional as F
@@ -60,6 +61,10 @@ __all__ = [
     'max_pool3d_with_indices', 'max_unpool1d', 'max_unpool2d', 'max_unpool3d', 'avg_pool1d', 'avg_pool2d',
     'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d',
     'adaptive_max_pool2d', 'adaptive_max_pool3d', 'scaled_dot_product_attention',
+    # defined in their own modules (with their layers), re-exported at the end of this one
+    'unfold', 'fold', 'embedding_bag', 'lp_pool1d', 'lp_pool2d', 'lp_pool3d', 'local_response_norm',
+    'channel_shuffle', 'pdist', 'rrelu', 'alpha_dropout', 'feature_alpha_dropout', 'gumbel_softmax', 'affine_grid',
+    'grid_sample', 'multi_margin_loss', 'multilabel_margin_loss', 'triplet_margin_with_distance_loss', 'ctc_loss',
 ]
 
 
@@ -2060,3 +2065,17 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_caus
     if dropout_p > 0:
         weights = dropout(weights, dropout_p, True, key=key)
     return fnp.matmul(weights, v)
+
+
+# --- defined with their layers in their own modules, which use the helpers above (so imported last) -----
+
+from fn_dl.nn._channel import channel_shuffle, local_response_norm  # noqa: E402
+from fn_dl.nn._ctc import ctc_loss  # noqa: E402
+from fn_dl.nn._embedding_bag import embedding_bag  # noqa: E402
+from fn_dl.nn._fold import fold, unfold  # noqa: E402
+from fn_dl.nn._grid_sample import affine_grid, grid_sample  # noqa: E402
+from fn_dl.nn._lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402
+from fn_dl.nn._margin_losses import (multi_margin_loss, multilabel_margin_loss,  # noqa: E402
+                                     triplet_margin_with_distance_loss)
+from fn_dl.nn._pdist import pdist  # noqa: E402
+from fn_dl.nn._stochastic import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rrelu  # noqa: E402

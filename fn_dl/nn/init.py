@@ -125,6 +125,51 @@ def eye(shape, dtype=dtypes.float32):
     return _eye(shape[0], shape[1], dtype=dtype)
 
 
+def dirac(shape, groups=1, dtype=dtypes.float32):
+    """The identity of a convolution: weight (out, in, *kernel) with 1 at [g * out_per_group + d, d, centre]
+    for each of the `groups` groups and d < min(out_per_group, in), as torch.nn.init.dirac_.
+
+    >>> from fn_dl.nn import init
+    >>> init.dirac((2, 2, 3)).tolist()
+    [[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]
+    """
+    from fn_dl.numpy import asarray
+    shape = tuple(shape)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"dirac_: only parameters with 3, 4, or 5 dimensions are supported, got shape {shape}")
+    if shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({shape[0]}) must be divisible by groups ({groups})")
+    per_group = shape[0] // groups
+    d = np.arange(min(per_group, shape[1]))
+    out = np.zeros(shape, dtypes.canonicalize(dtype))
+    rows = (np.arange(groups)[:, None] * per_group + d).ravel()
+    out[(rows, np.tile(d, groups)) + tuple(k // 2 for k in shape[2:])] = 1
+    return asarray(out)
+
+
+def sparse(key, shape, sparsity, std=0.01, dtype=dtypes.float32):
+    """N(0, std) values of a 2-d shape (rows, cols) with ceil(sparsity * rows) zeros at random rows of every
+    column, as torch.nn.init.sparse_ (Martens, 2010).
+
+    >>> import fn_dl as fd
+    >>> from fn_dl.nn import init
+    >>> w = init.sparse(fd.random.key(0), (10, 3), 0.3)
+    >>> (w == 0).sum(axis=0).tolist()
+    [3, 3, 3]
+    """
+    from fn_dl import random
+    from fn_dl.numpy import argsort, where
+    shape = tuple(shape)
+    if len(shape) != 2:
+        raise ValueError(f"sparse_: only 2-d parameters are supported, got shape {shape}")
+    rows = shape[0]
+    k_values, k_rows = random.split(_key(key))
+    # a random permutation of the rows per column: the ranks of uniform draws; the first ceil(sparsity * rows)
+    # ranks are zeroed
+    ranks = argsort(argsort(random.uniform(k_rows, shape), axis=0), axis=0)
+    return where(ranks < math.ceil(sparsity * rows), 0, normal(k_values, shape, 0.0, std, dtype)).astype(dtype)
+
+
 def _in_place(fn, takes_key=True):
     """The PyTorch-style in-place form: re-initialise a Parameter's value, return it."""
     def init_(tensor, *args, key=None, **kwargs):
@@ -153,3 +198,5 @@ constant_ = _in_place(constant, takes_key=False)
 zeros_ = _in_place(zeros, takes_key=False)
 ones_ = _in_place(ones, takes_key=False)
 eye_ = _in_place(eye, takes_key=False)
+dirac_ = _in_place(dirac, takes_key=False)
+sparse_ = _in_place(sparse)
