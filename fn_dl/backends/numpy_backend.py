@@ -13,6 +13,8 @@ import numpy as np
 import scipy.linalg as sl
 import scipy.special as sp
 
+from fn_dl.backends import _host_buffers
+
 _LOW_PRECISION = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 
@@ -69,6 +71,9 @@ def _where(condition, x=None, y=None, /):
 
 
 namespace.where = _where
+# `out=` for large outputs that eager code produces call after call (per-example gradients): freed buffers
+# are reused. The CuPy backend's returns None (CuPy pools device memory itself).
+namespace.output_buffer = _host_buffers.output_buffer
 
 
 # --- dense linear algebra and FFTs: the CuPy backend provides the same names with the same meaning ---

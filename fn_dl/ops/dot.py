@@ -54,9 +54,11 @@ def _outer_products(xp, lhs, rhs):
         return lhs[:, :, None] * rhs[:, None, :]
     (b, m), n = lhs.shape, rhs.shape[1]
     pool, workers = _threads(os.getpid())
+    out = xp.output_buffer((b, m, n), lhs.dtype)  # written in full: no need to clear it
     if pool is None or b * m * n < _PARALLEL_MIN or not isinstance(lhs, np.ndarray):
-        return xp.einsum('bm,bn->bmn', lhs, rhs)
-    out = xp.empty((b, m, n), lhs.dtype)
+        return xp.einsum('bm,bn->bmn', lhs, rhs, out=out)
+    if out is None:
+        out = xp.empty((b, m, n), lhs.dtype)
     split_b = b >= 16 * workers  # else split the rows of a few large outer products
     bounds = np.linspace(0, b if split_b else m, 1 + min(16 * workers, b if split_b else m)).astype(int)
     blocks = iter(range(len(bounds) - 1))  # shared: next() on it is atomic under the GIL
@@ -100,9 +102,9 @@ def _dot_general_impl(xp, lhs, rhs, *, dimension_numbers, preferred_element_type
     elif b == 1:
         # one GEMM over all the free axes (NumPy would run a 3-D lhs as one small product per leading index);
         # BLAS takes transposed views without a copy
-        out = lhs.reshape(m, k) @ rhs.reshape(k, n)
+        out = xp.matmul(lhs.reshape(m, k), rhs.reshape(k, n), out=xp.output_buffer((m, n), lhs.dtype))
     else:
-        out = xp.matmul(lhs.reshape(b, m, k), rhs.reshape(b, k, n))
+        out = xp.matmul(lhs.reshape(b, m, k), rhs.reshape(b, k, n), out=xp.output_buffer((b, m, n), lhs.dtype))
     return out.reshape(out_shape).astype(preferred_element_type or lhs.dtype, copy=False)
 
 

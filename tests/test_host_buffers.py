@@ -1,0 +1,64 @@
+"""The cache of large eager output buffers: reused once free, never while an array still refers to them."""
+import numpy as np
+import pytest
+
+import fn_dl as fd
+import fn_dl.numpy as fnp
+from fn_dl.backends import _host_buffers as hb
+
+F32 = np.dtype(np.float32)
+BIG = (hb.MIN_BYTES // 4,)  # float32 elements: just large enough to be cached
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    hb.clear()
+    yield
+    hb.clear()
+
+
+def test_small_outputs_are_left_to_numpy():
+    assert hb.output_buffer((1000,), F32) is None
+
+
+def test_a_freed_buffer_is_handed_out_again():
+    a = hb.output_buffer(BIG, F32)
+    address = a.__array_interface__['data'][0]
+    del a
+    b = hb.output_buffer(BIG, F32)
+    assert b.__array_interface__['data'][0] == address
+
+
+def test_a_buffer_in_use_is_not_handed_out():
+    a = hb.output_buffer(BIG, F32)
+    view = a[10:]  # a view keeps the buffer in use after `a` goes
+    del a
+    b = hb.output_buffer(BIG, F32)
+    assert not np.shares_memory(view, b)
+
+
+def test_the_cache_stays_within_its_limit(monkeypatch):
+    monkeypatch.setattr(hb, 'MAX_BYTES', 2 * hb.MIN_BYTES)
+    held = [hb.output_buffer(BIG, F32) for _ in range(2)]
+    assert hb.output_buffer(BIG, F32) is None  # all in use and no room: NumPy allocates
+    del held[0]
+    assert hb.output_buffer(BIG, F32) is not None
+
+
+def test_per_example_gradients_keep_their_values_across_calls():
+    # the outer products of vmap(grad) of a linear layer are large enough to come from the cache
+    rng = np.random.default_rng(0)
+    b, m, n = 64, 512, 512
+    assert b * m * n * 4 >= hb.MIN_BYTES
+    w = fnp.asarray(rng.standard_normal((m, n), dtype=np.float32))
+    per_example = fd.vmap(fd.grad(lambda w, x: fnp.sum(x @ w)), in_axes=(None, 0))
+    x1, x2 = (rng.standard_normal((b, m), dtype=np.float32) for _ in range(2))
+    g1 = per_example(w, fnp.asarray(x1))
+    g2 = per_example(w, fnp.asarray(x2))  # must not reuse g1's memory: g1 is alive
+    np.testing.assert_allclose(np.asarray(g1), np.broadcast_to(x1[:, :, None], (b, m, n)), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(g2), np.broadcast_to(x2[:, :, None], (b, m, n)), rtol=1e-6)
+    address = np.asarray(g1).__array_interface__['data'][0]
+    del g1
+    g3 = per_example(w, fnp.asarray(x1))  # g1's buffer is free now, and is reused
+    assert np.asarray(g3).__array_interface__['data'][0] == address
+    np.testing.assert_allclose(np.asarray(g2), np.broadcast_to(x2[:, :, None], (b, m, n)), rtol=1e-6)
