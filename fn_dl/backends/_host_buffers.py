@@ -15,13 +15,25 @@ arrays are immutable, so nothing writes to a buffer someone still reads.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 
 import numpy as np
 
 MIN_BYTES = 32 << 20  # below this glibc's own heap reuses freed memory
-MAX_BYTES = 1 << 30   # what the cache may hold in all; beyond it, outputs are allocated plainly
+
+
+def _memory_bytes():
+    try:
+        return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return 8 << 30
+
+
+# what the cache may hold in all (1 GiB, or an eighth of the machine's memory if that is less); beyond it,
+# outputs are allocated plainly. `clear()` gives the cached buffers back.
+MAX_BYTES = min(1 << 30, _memory_bytes() // 8)
 
 _buffers: list = []  # flat uint8 arrays, oldest first
 _lock = threading.Lock()
