@@ -93,12 +93,16 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
+        s += self._norm_repr()
+        if self.sparse:
+            s += ", sparse=True"
+        return s
+
+    def _norm_repr(self):
+        """The max_norm options as PyTorch's repr lists them (EmbeddingBag's too, in another place)."""
+        s = f", max_norm={self.max_norm}" if self.max_norm is not None else ''
         if self.norm_type != 2:
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        if self.sparse:
-            s += ", sparse=True"
         return s

@@ -38,18 +38,15 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *,
     return fnp.where(input > 0, input, input * slope)
 
 
-def _alpha_dropout(name, input, p, training, key, mask_shape):
+def _alpha_combine(input, keep, p):
     """PyTorch's alpha dropout: dropped units set to SELU's saturation value, then the affine map that keeps
     zero mean and unit variance: a (x keep + alpha' (1 - keep)) + b."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return fnp.zeros_like(input)
-    keep = random.bernoulli(F._random_key(key, name, input), 1.0 - p, mask_shape)
     a = ((_ALPHA ** 2 * p + 1) * (1 - p)) ** -0.5
     return fnp.where(keep, input * a, -_ALPHA * a) + _ALPHA * a * p
+
+
+def _alpha_dropout(name, input, p, training, key, mask_shape):
+    return F._dropout(name, input, p, training, key, mask_shape, _alpha_combine)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False, *, key=None):

@@ -540,8 +540,9 @@ def dropout(input, p=0.5, training=True, inplace=False, *, key=None):
     return _dropout('dropout', input, p, training, key, input.shape)
 
 
-def _dropout(name, input, p, training, key, mask_shape):
-    """Dropout with one draw per element of mask_shape, broadcast against the input."""
+def _dropout(name, input, p, training, key, mask_shape, combine=None):
+    """Dropout with one draw per element of mask_shape, broadcast against the input. `combine(input, keep, p)`
+    makes the output from the kept-units mask (default: zero the dropped units, scale the kept ones)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -549,6 +550,8 @@ def _dropout(name, input, p, training, key, mask_shape):
     if p == 1.0:
         return fnp.zeros_like(input)
     keep = random.bernoulli(_random_key(key, name, input), 1.0 - p, mask_shape)
+    if combine is not None:
+        return combine(input, keep, p)
     return fnp.where(keep, input * (1.0 / (1.0 - p)), 0)
 
 
