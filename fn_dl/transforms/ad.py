@@ -182,7 +182,7 @@ def _linearize(fun, primals_flat, in_tree, has_aux, active=None, created_at=None
     ins, t_in, in_avals = [], [], []
     for i, p in enumerate(primals_flat):
         aval = aval_of(p)
-        if aval.dtype in dtypes._INEXACT if active is None else active[i]:
+        if (_is_float(aval) if active is None else active[i]):
             t = tape.new_arg(aval.strong())
             t_in.append(t)
             in_avals.append(aval)
