@@ -21,6 +21,12 @@ def test_small_outputs_are_left_to_numpy():
     assert hb.output_buffer((1000,), F32) is None
 
 
+def test_buffers_are_cache_line_aligned():
+    for dtype in (np.float32, np.float64, np.int8):
+        a = hb.output_buffer((hb.MIN_BYTES // np.dtype(dtype).itemsize,), np.dtype(dtype))
+        assert a.__array_interface__['data'][0] % 64 == 0
+
+
 def test_a_freed_buffer_is_handed_out_again():
     a = hb.output_buffer(BIG, F32)
     address = a.__array_interface__['data'][0]
@@ -38,7 +44,7 @@ def test_a_buffer_in_use_is_not_handed_out():
 
 
 def test_the_cache_stays_within_its_limit(monkeypatch):
-    monkeypatch.setattr(hb, 'MAX_BYTES', 2 * hb.MIN_BYTES)
+    monkeypatch.setattr(hb, 'MAX_BYTES', 2 * (hb.MIN_BYTES + hb._ALIGN))  # room for two
     held = [hb.output_buffer(BIG, F32) for _ in range(2)]
     assert hb.output_buffer(BIG, F32) is None  # all in use and no room: NumPy allocates
     del held[0]
