@@ -56,10 +56,18 @@ def _release_client():
     Destroyed during module teardown instead, the PJRT CPU client intermittently deadlocks (its thread pool's
     destructor joins a worker that never wakes) and the process hangs after its last line. Collecting the
     cycles that hold executables and buffers and dropping our reference first avoids that, as JAX's own exit
-    hook (clear_backends) does for its clients.
+    hook (clear_backends) does for its clients. Work still running (a step whose result the script never read)
+    is waited for first: a client destroyed under a running computation aborts the process ("terminate called
+    without an active exception").
     """
     global _client
     gc.collect()
+    if _client is not None:
+        for array in _client.live_arrays():
+            try:
+                array.block_until_ready()
+            except Exception:  # noqa: BLE001 - a failed or deleted buffer has nothing left to wait for
+                pass
     _client = None
     gc.collect()
 
