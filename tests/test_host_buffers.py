@@ -7,7 +7,11 @@ import fn_dl.numpy as fnp
 from fn_dl.backends import _host_buffers as hb
 
 F32 = np.dtype(np.float32)
-BIG = (hb.MIN_BYTES // 4,)  # float32 elements: just large enough to be cached
+BIG = (-(-hb.MIN_BYTES // 4),)  # float32 elements: just large enough to be pooled
+
+
+def _pooled_size(nbytes):
+    return -(-(nbytes + hb._ALIGN) // hb._PAGE) * hb._PAGE
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +27,7 @@ def test_small_outputs_are_left_to_numpy():
 
 def test_buffers_are_cache_line_aligned():
     for dtype in (np.float32, np.float64, np.int8):
-        a = hb.output_buffer((hb.MIN_BYTES // np.dtype(dtype).itemsize,), np.dtype(dtype))
+        a = hb.output_buffer((-(-hb.MIN_BYTES // np.dtype(dtype).itemsize),), np.dtype(dtype))
         assert a.__array_interface__['data'][0] % 64 == 0
 
 
@@ -44,7 +48,7 @@ def test_a_buffer_in_use_is_not_handed_out():
 
 
 def test_the_cache_stays_within_its_limit(monkeypatch):
-    monkeypatch.setattr(hb, 'MAX_BYTES', 2 * (hb.MIN_BYTES + hb._ALIGN))  # room for two
+    monkeypatch.setattr(hb, 'MAX_BYTES', 2 * _pooled_size(BIG[0] * 4))  # room for two
     held = [hb.output_buffer(BIG, F32) for _ in range(2)]
     assert hb.output_buffer(BIG, F32) is None  # all in use and no room: NumPy allocates
     del held[0]
@@ -68,3 +72,45 @@ def test_per_example_gradients_keep_their_values_across_calls():
     g3 = per_example(w, fnp.asarray(x1))  # g1's buffer is free now, and is reused
     assert np.asarray(g3).__array_interface__['data'][0] == address
     np.testing.assert_allclose(np.asarray(g2), np.broadcast_to(x2[:, :, None], (b, m, n)), rtol=1e-6)
+
+
+def _address(a):
+    return np.asarray(a).__array_interface__['data'][0]
+
+
+def test_elementwise_outputs_reuse_freed_buffers_and_keep_their_values():
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal((256, 256), dtype=np.float32) for _ in range(2))
+    fx, fy = fnp.asarray(x), fnp.asarray(y)
+    a = fx * fy
+    address = _address(a)
+    b = fnp.tanh(fx)  # a is alive: b gets other memory
+    assert not np.shares_memory(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(a), x * y)
+    del a
+    c = fx - 2.0  # a weak scalar: the array fixes the shape
+    assert _address(c) == address
+    np.testing.assert_array_equal(np.asarray(c), x - np.float32(2))
+    np.testing.assert_array_equal(np.asarray(b), np.tanh(x))
+    np.testing.assert_array_equal(np.asarray(2.0 - fx), np.float32(2) - x)
+
+
+def test_large_comparisons_casts_selects_and_squares_match_numpy():
+    rng = np.random.default_rng(2)
+    x, y = (rng.standard_normal((300, 300)) for _ in range(2))  # float64: 720 KB
+    fx, fy = fnp.asarray(x), fnp.asarray(y)
+    for _ in range(2):  # the second round runs in reused buffers
+        np.testing.assert_array_equal(np.asarray(fx > fy), x > y)
+        np.testing.assert_array_equal(np.asarray(fx.astype(fnp.float32)), x.astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(fx.astype(fnp.int32)), x.astype(np.int32))
+        np.testing.assert_array_equal(np.asarray(fnp.where(fx > 0, fx, fy)), np.where(x > 0, x, y))
+        np.testing.assert_array_equal(np.asarray(fx ** 2), x * x)
+
+
+def test_a_full_pool_falls_back_to_numpy(monkeypatch):
+    monkeypatch.setattr(hb, 'MAX_BYTES', 0)
+    x = np.arange(100_000, dtype=np.float32)
+    fx = fnp.asarray(x)
+    np.testing.assert_array_equal(np.asarray(fx.astype(fnp.float64)), x.astype(np.float64))
+    np.testing.assert_array_equal(np.asarray(fnp.exp(fx / 1e5)), np.exp(x / np.float32(1e5)))
+    np.testing.assert_array_equal(np.asarray(fnp.where(fx > 5, fx, -fx)), np.where(x > 5, x, -x))

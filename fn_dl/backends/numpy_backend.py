@@ -62,18 +62,22 @@ def _where(condition, x=None, y=None, /):
             or condition.dtype != np.bool_ or x.dtype != y.dtype or not x.shape == y.shape == condition.shape
             or x.size < _BRANCHLESS_MIN):
         return np.where(condition, x, y)
-    mask = -condition.view(np.int8).astype(bits)
+    bits = np.dtype(bits)
+    buffer = _host_buffers.output_buffer  # the mask and the result: reused memory when large
+    mask = np.negative(condition.view(np.int8), dtype=bits, out=buffer(x.shape, bits))
     xb, yb = np.ascontiguousarray(x).view(bits), np.ascontiguousarray(y).view(bits)
-    out = np.bitwise_xor(xb, yb)
+    out = np.bitwise_xor(xb, yb, out=buffer(x.shape, bits))
     out &= mask
     out ^= yb
     return out.view(x.dtype)
 
 
 namespace.where = _where
-# `out=` for large outputs that eager code produces call after call (per-example gradients): freed buffers
-# are reused. The CuPy backend's returns None (CuPy pools device memory itself).
+# `out=` for outputs large enough that fresh memory for them would be page-faulted in on every call: freed
+# buffers are reused (impls skip the call below OUTPUT_BUFFER_MIN bytes). The CuPy backend's returns None
+# (CuPy pools device memory itself).
 namespace.output_buffer = _host_buffers.output_buffer
+namespace.OUTPUT_BUFFER_MIN = _host_buffers.MIN_BYTES
 
 
 # --- dense linear algebra and FFTs: the CuPy backend provides the same names with the same meaning ---

@@ -17,7 +17,7 @@ from fn_dl.core.primitive import Primitive
 import fn_dl.ops as _ops  # noqa: E402
 
 __all__ = ['Primitive', 'ShapedArray', 'Zero', 'UndefinedPrimal', 'is_undefined', 'elementwise',
-           'defjvp', 'defjvp2', 'deflinear', 'add_tangents', 'instantiate', 'zeros_like_aval',
+           'ufunc_impl', 'defjvp', 'defjvp2', 'deflinear', 'add_tangents', 'instantiate', 'zeros_like_aval',
            'broadcast_batcher', 'bdim_at_front', 'move_bdim', 'moveaxis', 'skip_bdim', 'not_mapped', 'FLOAT',
            'NUMERIC', 'INT', 'INT_OR_BOOL', 'ALL', 'INEXACT', 'REAL']
 
@@ -41,10 +41,13 @@ not_mapped = None
 def elementwise(name, impl, *, allowed=NUMERIC, out_dtype=None, hlo=None, differentiable=True):
     """An elementwise primitive over operands of equal shape and dtype.
 
-    `impl(xp, *values)` computes it on a backend; `out_dtype` (default: the
+    `impl(xp, *values)` computes it on a backend, or `impl` names the
+    backend's ufunc that does (see `ufunc_impl`); `out_dtype` (default: the
     operand dtype) maps the operand dtype to the result's; `hlo` names the
     StableHLO op it lowers to.
     """
+    if isinstance(impl, str):
+        impl = ufunc_impl(impl, out_dtype)
     prim = Primitive(name, differentiable=differentiable)
     kinds = _KIND_NAMES.get(allowed, ', '.join(sorted(d.name for d in allowed)))
 
@@ -70,6 +73,35 @@ def elementwise(name, impl, *, allowed=NUMERIC, out_dtype=None, hlo=None, differ
     if not differentiable:
         prim.jvp = _zero_jvp(prim)
     return prim
+
+
+def ufunc_impl(ufunc, out_dtype=None):
+    """The impl of an elementwise primitive that is the backend namespace's ufunc named `ufunc`.
+
+    A large result is written into `xp.output_buffer` (a reused buffer, see
+    fn_dl.backends._host_buffers) rather than fresh memory, which would be
+    page-faulted in on every call. The operands have one dtype and shape, or
+    one is a scalar of the other's dtype (fn_dl.numpy's `x * 2.0`), so the
+    larger operand fixes the result's shape.
+    """
+    import numpy as np
+    nin = getattr(np, ufunc).nin
+
+    def unary(xp, x):
+        f = getattr(xp, ufunc)
+        if x.nbytes < xp.OUTPUT_BUFFER_MIN:
+            return f(x)
+        return f(x, out=xp.output_buffer(x.shape, out_dtype(x.dtype) if out_dtype else x.dtype))
+
+    def binary(xp, x, y):
+        f = getattr(xp, ufunc)
+        big = x if x.nbytes >= y.nbytes else y
+        if big.nbytes < xp.OUTPUT_BUFFER_MIN:
+            return f(x, y)
+        return f(x, y, out=xp.output_buffer(big.shape, out_dtype(big.dtype) if out_dtype else big.dtype))
+    impl = {1: unary, 2: binary}[nin]
+    impl.__name__ = impl.__qualname__ = ufunc
+    return impl
 
 
 def _zero_jvp(prim):

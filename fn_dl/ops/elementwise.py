@@ -31,10 +31,10 @@ def _full_like(x, v):
 
 # --- arithmetic ---------------------------------------------------------------------
 
-add_p = elementwise('add', lambda xp, x, y: x + y, hlo='stablehlo.add')
-sub_p = elementwise('sub', lambda xp, x, y: x - y, hlo='stablehlo.subtract')
-mul_p = elementwise('mul', lambda xp, x, y: x * y, allowed=NUMERIC | {dtypes.bool_}, hlo='stablehlo.multiply')
-neg_p = elementwise('neg', lambda xp, x: -x, hlo='stablehlo.negate')
+add_p = elementwise('add', 'add', hlo='stablehlo.add')
+sub_p = elementwise('sub', 'subtract', hlo='stablehlo.subtract')
+mul_p = elementwise('mul', 'multiply', allowed=NUMERIC | {dtypes.bool_}, hlo='stablehlo.multiply')
+neg_p = elementwise('neg', 'negative', hlo='stablehlo.negate')
 
 
 def _div_impl(xp, x, y):
@@ -45,12 +45,12 @@ def _div_impl(xp, x, y):
 
 
 div_p = elementwise('div', _div_impl, hlo='stablehlo.divide')
-rem_p = elementwise('rem', lambda xp, x, y: xp.fmod(x, y), allowed=REAL, hlo='stablehlo.remainder')
-pow_p = elementwise('pow', lambda xp, x, y: xp.power(x, y), hlo='stablehlo.power')
-max_p = elementwise('max', lambda xp, x, y: xp.maximum(x, y), allowed=ALL, hlo='stablehlo.maximum')
-min_p = elementwise('min', lambda xp, x, y: xp.minimum(x, y), allowed=ALL, hlo='stablehlo.minimum')
-atan2_p = elementwise('atan2', lambda xp, x, y: xp.arctan2(x, y), allowed=FLOAT, hlo='stablehlo.atan2')
-nextafter_p = elementwise('nextafter', lambda xp, x, y: xp.nextafter(x, y), allowed=FLOAT,
+rem_p = elementwise('rem', 'fmod', allowed=REAL, hlo='stablehlo.remainder')
+pow_p = elementwise('pow', 'power', hlo='stablehlo.power')
+max_p = elementwise('max', 'maximum', allowed=ALL, hlo='stablehlo.maximum')
+min_p = elementwise('min', 'minimum', allowed=ALL, hlo='stablehlo.minimum')
+atan2_p = elementwise('atan2', 'arctan2', allowed=FLOAT, hlo='stablehlo.atan2')
+nextafter_p = elementwise('nextafter', 'nextafter', allowed=FLOAT,
                           hlo='chlo.next_after', differentiable=False)
 
 
@@ -164,6 +164,8 @@ integer_pow_p = Primitive('integer_pow')
 
 @integer_pow_p.def_impl
 def _integer_pow_impl(xp, x, *, y):
+    if y == 2 and x.nbytes >= xp.OUTPUT_BUFFER_MIN:  # a square is a product, into a reused buffer
+        return xp.multiply(x, x, out=xp.output_buffer(x.shape, x.dtype))
     return (x ** y).astype(x.dtype, copy=False)
 
 
@@ -199,45 +201,45 @@ def _integer_pow_jvp(primals, tangents, *, y):
 
 # --- math functions ------------------------------------------------------------------
 
-exp_p = _unary('exp', lambda xp, x: xp.exp(x), lambda g, ans, x: mul(g, ans), jvp_uses_ans=True,
+exp_p = _unary('exp', 'exp', lambda g, ans, x: mul(g, ans), jvp_uses_ans=True,
                hlo='stablehlo.exponential')
-exp2_p = _unary('exp2', lambda xp, x: xp.exp2(x), lambda g, ans, x: mul(g, mul(ans, _full_like(ans, math.log(2)))),
+exp2_p = _unary('exp2', 'exp2', lambda g, ans, x: mul(g, mul(ans, _full_like(ans, math.log(2)))),
                 jvp_uses_ans=True, hlo='exp2')
-expm1_p = _unary('expm1', lambda xp, x: xp.expm1(x), lambda g, ans, x: mul(g, add(ans, _full_like(ans, 1))),
+expm1_p = _unary('expm1', 'expm1', lambda g, ans, x: mul(g, add(ans, _full_like(ans, 1))),
                  jvp_uses_ans=True, hlo='stablehlo.exponential_minus_one')
-log_p = _unary('log', lambda xp, x: xp.log(x), lambda g, x: div(g, x), hlo='stablehlo.log')
-log1p_p = _unary('log1p', lambda xp, x: xp.log1p(x), lambda g, x: div(g, add(x, _full_like(x, 1))),
+log_p = _unary('log', 'log', lambda g, x: div(g, x), hlo='stablehlo.log')
+log1p_p = _unary('log1p', 'log1p', lambda g, x: div(g, add(x, _full_like(x, 1))),
                  hlo='stablehlo.log_plus_one')
-sin_p = _unary('sin', lambda xp, x: xp.sin(x), lambda g, x: mul(g, cos(x)), hlo='sin')
-cos_p = _unary('cos', lambda xp, x: xp.cos(x), lambda g, x: neg(mul(g, sin(x))), hlo='cos')
-tan_p = _unary('tan', lambda xp, x: xp.tan(x),
+sin_p = _unary('sin', 'sin', lambda g, x: mul(g, cos(x)), hlo='sin')
+cos_p = _unary('cos', 'cos', lambda g, x: neg(mul(g, sin(x))), hlo='cos')
+tan_p = _unary('tan', 'tan',
                lambda g, ans, x: mul(g, add(_full_like(ans, 1), mul(ans, ans))), jvp_uses_ans=True,
                hlo='tan')
-asin_p = _unary('asin', lambda xp, x: xp.arcsin(x),
+asin_p = _unary('asin', 'arcsin',
                 lambda g, x: mul(g, rsqrt(sub(_full_like(x, 1), mul(x, x)))), hlo='chlo.asin')
-acos_p = _unary('acos', lambda xp, x: xp.arccos(x),
+acos_p = _unary('acos', 'arccos',
                 lambda g, x: neg(mul(g, rsqrt(sub(_full_like(x, 1), mul(x, x))))), hlo='chlo.acos')
-atan_p = _unary('atan', lambda xp, x: xp.arctan(x),
+atan_p = _unary('atan', 'arctan',
                 lambda g, x: div(g, add(_full_like(x, 1), mul(x, x))), hlo='chlo.atan')
-sinh_p = _unary('sinh', lambda xp, x: xp.sinh(x), lambda g, x: mul(g, cosh(x)), hlo='chlo.sinh')
-cosh_p = _unary('cosh', lambda xp, x: xp.cosh(x), lambda g, x: mul(g, sinh(x)), hlo='chlo.cosh')
-tanh_p = _unary('tanh', lambda xp, x: xp.tanh(x),
+sinh_p = _unary('sinh', 'sinh', lambda g, x: mul(g, cosh(x)), hlo='chlo.sinh')
+cosh_p = _unary('cosh', 'cosh', lambda g, x: mul(g, sinh(x)), hlo='chlo.cosh')
+tanh_p = _unary('tanh', 'tanh',
                 # ans ** 2, not ans * ans: its own derivative (in a Hessian) is one product, not two and a sum
                 lambda g, ans, x: mul(g, sub(_full_like(ans, 1), integer_pow(ans, 2))), jvp_uses_ans=True,
                 hlo='stablehlo.tanh')
-asinh_p = _unary('asinh', lambda xp, x: xp.arcsinh(x),
+asinh_p = _unary('asinh', 'arcsinh',
                  lambda g, x: mul(g, rsqrt(add(mul(x, x), _full_like(x, 1)))), hlo='chlo.asinh')
-acosh_p = _unary('acosh', lambda xp, x: xp.arccosh(x),
+acosh_p = _unary('acosh', 'arccosh',
                  lambda g, x: mul(g, rsqrt(mul(sub(x, _full_like(x, 1)), add(x, _full_like(x, 1))))),
                  hlo='chlo.acosh')
-atanh_p = _unary('atanh', lambda xp, x: xp.arctanh(x),
+atanh_p = _unary('atanh', 'arctanh',
                  lambda g, x: div(g, sub(_full_like(x, 1), mul(x, x))), hlo='chlo.atanh')
-sqrt_p = _unary('sqrt', lambda xp, x: xp.sqrt(x),
+sqrt_p = _unary('sqrt', 'sqrt',
                 lambda g, ans, x: div(g, mul(ans, _full_like(ans, 2))), jvp_uses_ans=True, hlo='stablehlo.sqrt')
 rsqrt_p = _unary('rsqrt', lambda xp, x: (1 / xp.sqrt(x)).astype(x.dtype, copy=False),
                  lambda g, ans, x: mul(g, mul(_full_like(x, -0.5), div(ans, x))), jvp_uses_ans=True,
                  hlo='stablehlo.rsqrt')
-cbrt_p = _unary('cbrt', lambda xp, x: xp.cbrt(x),
+cbrt_p = _unary('cbrt', 'cbrt',
                 lambda g, ans, x: mul(g, div(_full_like(ans, 1 / 3), mul(ans, ans))), jvp_uses_ans=True,
                 allowed=FLOAT, hlo='stablehlo.cbrt')
 logistic_p = _unary('logistic', lambda xp, x: xp.expit(x),
@@ -271,14 +273,14 @@ def abs_impl(xp, x):
 
 abs_p = elementwise('abs', abs_impl, allowed=NUMERIC, hlo='stablehlo.abs')
 defjvp(abs_p, lambda g, x: mul(g, sign(x)))
-sign_p = _unary('sign', lambda xp, x: xp.sign(x), allowed=NUMERIC, hlo='stablehlo.sign', differentiable=False)
-floor_p = _unary('floor', lambda xp, x: xp.floor(x), allowed=FLOAT, hlo='stablehlo.floor', differentiable=False)
-ceil_p = _unary('ceil', lambda xp, x: xp.ceil(x), allowed=FLOAT, hlo='stablehlo.ceil', differentiable=False)
-round_p = _unary('round', lambda xp, x: xp.rint(x), allowed=FLOAT, hlo='stablehlo.round_nearest_even',
+sign_p = _unary('sign', 'sign', allowed=NUMERIC, hlo='stablehlo.sign', differentiable=False)
+floor_p = _unary('floor', 'floor', allowed=FLOAT, hlo='stablehlo.floor', differentiable=False)
+ceil_p = _unary('ceil', 'ceil', allowed=FLOAT, hlo='stablehlo.ceil', differentiable=False)
+round_p = _unary('round', 'rint', allowed=FLOAT, hlo='stablehlo.round_nearest_even',
                  differentiable=False)
-round_toward_zero_p = _unary('round_toward_zero', lambda xp, x: xp.trunc(x), allowed=FLOAT, hlo='trunc',
+round_toward_zero_p = _unary('round_toward_zero', 'trunc', allowed=FLOAT, hlo='trunc',
                              differentiable=False)
-is_finite_p = elementwise('is_finite', lambda xp, x: xp.isfinite(x), allowed=FLOAT, out_dtype=_bool,
+is_finite_p = elementwise('is_finite', 'isfinite', allowed=FLOAT, out_dtype=_bool,
                           hlo='stablehlo.is_finite', differentiable=False)
 
 def exp(x): return exp_p.bind(x)
@@ -300,7 +302,7 @@ real_p = elementwise('real', lambda xp, x: xp.real(x), allowed=frozenset(dtypes.
                      out_dtype=dtypes.to_real, hlo='stablehlo.real')
 imag_p = elementwise('imag', lambda xp, x: xp.imag(x), allowed=frozenset(dtypes.COMPLEX),
                      out_dtype=dtypes.to_real, hlo='stablehlo.imag')
-conj_p = elementwise('conj', lambda xp, x: xp.conj(x), allowed=frozenset(dtypes.COMPLEX), hlo='conj')
+conj_p = elementwise('conj', 'conj', allowed=frozenset(dtypes.COMPLEX), hlo='conj')
 complex_p = elementwise('complex', lambda xp, x, y: _complex_impl(xp, x, y),
                         allowed=frozenset((dtypes.float32, dtypes.float64)), out_dtype=dtypes.to_complex,
                         hlo='stablehlo.complex')
@@ -331,17 +333,17 @@ deflinear(complex_p, lambda ct, x, y: [real(ct), neg(imag(ct))])
 
 # --- comparisons, logic and bits --------------------------------------------------------------
 
-eq_p = elementwise('eq', lambda xp, x, y: xp.equal(x, y), allowed=ALL, out_dtype=_bool, hlo='EQ',
+eq_p = elementwise('eq', 'equal', allowed=ALL, out_dtype=_bool, hlo='EQ',
                    differentiable=False)
-ne_p = elementwise('ne', lambda xp, x, y: xp.not_equal(x, y), allowed=ALL, out_dtype=_bool, hlo='NE',
+ne_p = elementwise('ne', 'not_equal', allowed=ALL, out_dtype=_bool, hlo='NE',
                    differentiable=False)
-lt_p = elementwise('lt', lambda xp, x, y: xp.less(x, y), allowed=REAL | {dtypes.bool_}, out_dtype=_bool, hlo='LT',
+lt_p = elementwise('lt', 'less', allowed=REAL | {dtypes.bool_}, out_dtype=_bool, hlo='LT',
                    differentiable=False)
-le_p = elementwise('le', lambda xp, x, y: xp.less_equal(x, y), allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
+le_p = elementwise('le', 'less_equal', allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
                    hlo='LE', differentiable=False)
-gt_p = elementwise('gt', lambda xp, x, y: xp.greater(x, y), allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
+gt_p = elementwise('gt', 'greater', allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
                    hlo='GT', differentiable=False)
-ge_p = elementwise('ge', lambda xp, x, y: xp.greater_equal(x, y), allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
+ge_p = elementwise('ge', 'greater_equal', allowed=REAL | {dtypes.bool_}, out_dtype=_bool,
                    hlo='GE', differentiable=False)
 
 
@@ -353,10 +355,10 @@ def gt(x, y): return gt_p.bind(x, y)
 def ge(x, y): return ge_p.bind(x, y)
 
 
-and_p = elementwise('and', lambda xp, x, y: x & y, allowed=INT_OR_BOOL, hlo='stablehlo.and', differentiable=False)
-or_p = elementwise('or', lambda xp, x, y: x | y, allowed=INT_OR_BOOL, hlo='stablehlo.or', differentiable=False)
-xor_p = elementwise('xor', lambda xp, x, y: x ^ y, allowed=INT_OR_BOOL, hlo='stablehlo.xor', differentiable=False)
-not_p = elementwise('not', lambda xp, x: ~x, allowed=INT_OR_BOOL, hlo='stablehlo.not', differentiable=False)
+and_p = elementwise('and', 'bitwise_and', allowed=INT_OR_BOOL, hlo='stablehlo.and', differentiable=False)
+or_p = elementwise('or', 'bitwise_or', allowed=INT_OR_BOOL, hlo='stablehlo.or', differentiable=False)
+xor_p = elementwise('xor', 'bitwise_xor', allowed=INT_OR_BOOL, hlo='stablehlo.xor', differentiable=False)
+not_p = elementwise('not', 'invert', allowed=INT_OR_BOOL, hlo='stablehlo.not', differentiable=False)
 # XLA counts the bits of the two's-complement pattern: count them on the unsigned view
 population_count_p = elementwise('population_count',
                                  lambda xp, x: xp.bitwise_count(_bits(xp, x, False)).astype(x.dtype),
@@ -490,7 +492,13 @@ convert_element_type_p = Primitive('convert_element_type')
 def _convert_impl(xp, x, *, new_dtype, weak_type=False):
     if x.dtype.kind == 'c' and new_dtype.kind != 'c':
         x = x.real  # complex to real drops the imaginary part, as XLA
-    return x.astype(new_dtype, copy=False)
+    if x.dtype == new_dtype or x.size * new_dtype.itemsize < xp.OUTPUT_BUFFER_MIN:
+        return x.astype(new_dtype, copy=False)
+    out = xp.output_buffer(x.shape, new_dtype)
+    if out is None:  # the pool is full
+        return x.astype(new_dtype)
+    xp.copyto(out, x, casting='unsafe')  # what astype does, into a reused buffer
+    return out
 
 
 @convert_element_type_p.def_abstract_eval
