@@ -114,3 +114,11 @@ def test_a_full_pool_falls_back_to_numpy(monkeypatch):
     np.testing.assert_array_equal(np.asarray(fx.astype(fnp.float64)), x.astype(np.float64))
     np.testing.assert_array_equal(np.asarray(fnp.exp(fx / 1e5)), np.exp(x / np.float32(1e5)))
     np.testing.assert_array_equal(np.asarray(fnp.where(fx > 5, fx, -fx)), np.where(x > 5, x, -x))
+
+
+def test_large_concatenations_match_numpy():
+    rng = np.random.default_rng(3)
+    parts = [rng.standard_normal((64, n), dtype=np.float32) for n in (300, 500, 200)]
+    for _ in range(2):
+        np.testing.assert_array_equal(np.asarray(fnp.concatenate([fnp.asarray(p) for p in parts], axis=1)),
+                                      np.concatenate(parts, axis=1))
