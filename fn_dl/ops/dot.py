@@ -99,12 +99,13 @@ def _dot_general_impl(xp, lhs, rhs, *, dimension_numbers, preferred_element_type
     lhs, rhs = lhs.transpose(perm_l), rhs.transpose(perm_r)
     if k == 1:  # b tiny GEMMs would be slow
         out = _outer_products(xp, lhs.reshape(b, m), rhs.reshape(b, n))
-    elif b == 1:
-        # one GEMM over all the free axes (NumPy would run a 3-D lhs as one small product per leading index);
-        # BLAS takes transposed views without a copy
-        out = xp.matmul(lhs.reshape(m, k), rhs.reshape(k, n), out=xp.output_buffer((m, n), lhs.dtype))
     else:
-        out = xp.matmul(lhs.reshape(b, m, k), rhs.reshape(b, k, n), out=xp.output_buffer((b, m, n), lhs.dtype))
+        # one GEMM over all the free axes when b == 1 (NumPy would run a 3-D lhs as one small product per
+        # leading index); BLAS takes transposed views without a copy
+        shape = (m, n) if b == 1 else (b, m, n)
+        big = b * m * n * lhs.itemsize >= xp.OUTPUT_BUFFER_MIN
+        out = xp.matmul(lhs.reshape(shape[:-1] + (k,)), rhs.reshape(shape[:-2] + (k, n)),
+                        out=xp.output_buffer(shape, lhs.dtype) if big else None)
     return out.reshape(out_shape).astype(preferred_element_type or lhs.dtype, copy=False)
 
 
