@@ -57,6 +57,8 @@ for _n in ['asin', 'acos', 'atanh', 'erf_inv']:
 case('polygamma', lambda x: lax.polygamma(1, x), lambda: (f64(3, lo=0.5),))
 for _n in ['add', 'sub', 'mul', 'max', 'min', 'atan2']:
     case(_n, lambda x, y, p=PRIMITIVES[_n]: p.bind(x, y), lambda: (f64(3, 2), f64(3, 2)))
+case('max_weight', lambda x, y: PRIMITIVES['max_weight'].bind(x, y),  # ties (1/2) in the first and third places
+     lambda: (np.array([1.0, -2.0, 3.0, 0.5]), np.array([1.0, 4.0, 3.0, -1.0])), False)
 case('div', lambda x, y: lax.div(x, y), lambda: (f64(3, 2), f64(3, 2, lo=0.5)))
 case('rem', lambda x, y: lax.rem(x, y), lambda: (f64(3, 2), f64(3, 2, lo=0.5)))
 case('pow', lambda x, y: lax.pow(x, y), lambda: (f64(3, 2, lo=0.5), f64(3, 2)))
@@ -206,3 +208,19 @@ def test_jit_matches_eager(name, c):
         assert e.dtype == j.dtype and e.shape == j.shape
         np.testing.assert_allclose(np.asarray(j, dtype=np.float64), np.asarray(e, dtype=np.float64),
                                    rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize('n', [4, 300_000])  # the small path and the pooled-buffer path
+def test_max_weight_splits_ties_and_zeroes_nans(n):
+    x = np.resize(np.array([1.0, -2.0, 3.0, np.nan], np.float32), n)
+    y = np.resize(np.array([1.0, 4.0, 0.0, 0.0], np.float32), n)
+    want = np.resize(np.array([0.5, 0.0, 1.0, 0.0], np.float32), n)
+    w = PRIMITIVES['max_weight'].bind(fnp.asarray(x), fnp.asarray(y))
+    np.testing.assert_array_equal(np.asarray(w), want)
+    np.testing.assert_array_equal(np.asarray(fd.jit(lambda a, b: PRIMITIVES['max_weight'].bind(a, b))(x, y)), want)
+    # the derivatives of maximum and minimum are built from it, as in JAX
+    gx, gy = fd.grad(lambda a, b: fnp.sum(fnp.maximum(a, b)), argnums=(0, 1))(fnp.asarray(x), fnp.asarray(y))
+    np.testing.assert_array_equal(np.asarray(gx), want)
+    np.testing.assert_array_equal(np.asarray(gy), np.resize(np.array([0.5, 1.0, 0.0, 0.0], np.float32), n))
+    gmin = fd.grad(lambda a: fnp.sum(fnp.minimum(a, fnp.asarray(y))))(fnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(gmin), np.resize(np.array([0.5, 1.0, 0.0, 0.0], np.float32), n))

@@ -334,6 +334,14 @@ def _integer_pow(ctx, x, *, y):
     return acc
 
 
+def _max_weight(ctx, x, y):
+    aval = ctx.avals_in[0]
+    pred = aval.update(dtype=dtypes.bool_, weak_type=False)
+    out = ctx.avals_out[0]
+    tie = select(ctx, compare(ctx, 'EQ', x, y, aval), ctx.splat(0.5, out), ctx.splat(0, out), out, pred)
+    return select(ctx, compare(ctx, 'GT', x, y, aval), ctx.splat(1, out), tie, out, pred)
+
+
 def _exp2(ctx, x):
     aval = ctx.avals_in[0]
     scaled = ctx.op1('stablehlo.multiply', [x, ctx.splat(np.log(2), aval)], [aval, aval], aval)
@@ -524,7 +532,7 @@ _TRIG_HLO = {'sin': 'sine', 'cos': 'cosine', 'tan': 'tan'}
 GENERIC_RULES = {
     'EQ': _compare('EQ'), 'NE': _compare('NE'), 'LT': _compare('LT'), 'LE': _compare('LE'),
     'GT': _compare('GT'), 'GE': _compare('GE'),
-    'integer_pow': _integer_pow, 'exp2': _exp2, 'trunc': _trunc, 'conj': _conj, 'polygamma': _polygamma,
+    'integer_pow': _integer_pow, 'max_weight': _max_weight, 'exp2': _exp2, 'trunc': _trunc, 'conj': _conj, 'polygamma': _polygamma,
     'identity': _identity, 'convert': _convert, 'select_n': _select_n,
     'sin': _trig('sin'), 'cos': _trig('cos'), 'tan': _trig('tan'),
 }
