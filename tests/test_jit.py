@@ -85,6 +85,45 @@ def test_make_ir_and_stablehlo_text():
     assert 'stablehlo.exponential' in hlo and 'stablehlo.reduce' in hlo and 'tensor<2x3xf32>' in hlo
 
 
+def _prims(program):
+    return [e.prim.name for e in program.eqns]
+
+
+def test_simplify_merges_repeats_folds_scalar_constants_and_drops_dead_code():
+    def f(x):
+        unused = fnp.tanh(x)  # noqa: F841  (dead)
+        scale = fnp.sqrt(fnp.asarray(16.0)) * 0.5  # scalars known at trace time: 2.0
+        return fnp.exp(x) * fnp.exp(x) * scale
+    x = fnp.asarray([0.5, -1.0, 2.0])
+    prims = _prims(fd.make_ir(f)(x))
+    assert prims.count('exp') == 1 and 'sqrt' not in prims and 'tanh' not in prims, prims
+    np.testing.assert_allclose(np.asarray(fd.jit(f)(x)), np.exp(np.asarray(x)) ** 2 * 2, rtol=1e-6)
+
+
+def test_simplify_keeps_the_sign_of_zero_and_unequal_calls_apart():
+    f = lambda x: (x * 0.0, x * -0.0, fnp.sum(x, axis=0), fnp.sum(x, axis=1))  # noqa: E731
+    x = fnp.asarray([[1.0, -2.0], [3.0, 4.0]])
+    assert _prims(fd.make_ir(f)(x)).count('reduce_sum') == 2
+    for got, want in zip(fd.jit(f)(x), f(x)):
+        np.testing.assert_array_equal(np.signbit(np.asarray(got)), np.signbit(np.asarray(want)))
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_checkpoint_recomputation_survives_simplification():
+    f = fd.checkpoint(lambda x: fnp.exp(fnp.exp(x)))
+    vg = fd.value_and_grad(lambda x: fnp.sum(f(x)))
+    x = fnp.asarray([0.1, 0.2, 0.3])
+    # the forward pass and the backward pass's recomputation each compute exp(exp(x)), behind a barrier
+    prims = _prims(fd.make_ir(vg)(x))
+    assert prims.count('exp') == 4 and 'optimization_barrier' in prims, prims
+    assert 'stablehlo.optimization_barrier' in fd.jit(vg).lower(x).as_text()
+    (v, g), (v_eager, g_eager) = fd.jit(vg)(x), vg(x)
+    e = np.exp(np.asarray(x, np.float64))
+    np.testing.assert_allclose(np.asarray(v), np.exp(e).sum(), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(g), np.exp(e) * e, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(g_eager), np.asarray(g), rtol=1e-6)
+
+
 def test_interpreter_backend_agrees():
     f = lambda x: fnp.cumsum(x) if hasattr(fnp, 'cumsum') else x * 2  # noqa: E731
     x = fnp.asarray([1.0, 2.0, 3.0])

@@ -134,6 +134,8 @@ case('custom_vjp_call', lambda x: _cv(x), lambda: (f64(3),), 'rev')
 case('custom_lin', lambda x: _cv(x) * 2.0, lambda: (f64(3),), 'rev')
 case('remat', fd.checkpoint(lambda x: fnp.sin(fnp.sin(x))), lambda: (f64(3),))
 case('remat_lin', fd.checkpoint(lambda x: fnp.exp(fnp.sin(x))), lambda: (f64(3),))
+case('optimization_barrier', lambda x, y: PRIMITIVES['optimization_barrier'].bind(x, y)[0] * 2.0,
+     lambda: (f64(3), f64(2)))
 case('jit', fd.jit(lambda x, y: fnp.sin(x) * y + x ** 2), lambda: (f64(3), f64(3)))
 
 # primitives whose rules (derivatives to order 2, vmap, jit) are tested family by family elsewhere

@@ -3,7 +3,9 @@
 custom_jvp_call / custom_vjp_call carry the primal function as a Program and
 the user's rule as a callable; custom_lin is the linear tape entry of a
 custom_vjp (transposed by the user's bwd); remat / remat_lin implement
-`checkpoint`: the tape keeps only the inputs, and the transpose recomputes.
+`checkpoint`: the tape keeps only the inputs, and the transpose recomputes,
+from inputs passed through an optimization_barrier so that neither fn_dl's
+simplifier nor XLA merges the recomputation back into the forward pass.
 """
 from __future__ import annotations
 
@@ -182,7 +184,9 @@ def _remat_lin_transpose(cts, *args, program, nz):
     primals = list(args[:n])
     if any(is_undefined(p) for p in primals):
         raise TypeError("checkpoint: transpose with respect to a primal input (the function is not linear)")
-    # recompute the forward pass now, in the backward pass: this is what checkpoint buys
+    # recompute the forward pass now, in the backward pass: this is what checkpoint buys. The barrier keeps
+    # the recomputation from being merged with the forward computation it repeats (JAX's prevent_cse).
+    primals = optimization_barrier_p.bind(*primals)
     _, f_vjp = vjp(lambda *p: eval_program(program, p), *primals)
     cts_in = f_vjp([instantiate(c) for c in cts])
     return [None] * n + [c for c, on in zip(cts_in, nz) if on]
@@ -209,3 +213,36 @@ def _remat_lin_lower(ctx, *args, program, nz):
     from fn_dl.transforms.ad import jvp_program
     jprog, _ = jvp_program(program, list(nz), force=[True] * len(program.outvars))
     return ctx.lower_program(jprog, list(args))[len(program.outvars):]
+
+
+# --- optimization_barrier ------------------------------------------------------------------------
+
+optimization_barrier_p = Primitive('optimization_barrier', multiple_results=True)
+optimization_barrier_p.impl = lambda xp, *vals: list(vals)
+optimization_barrier_p.abstract_eval = lambda *avals: list(avals)
+optimization_barrier_p.lower = lambda ctx, *args: ctx.op('stablehlo.optimization_barrier', list(args),
+                                                         ctx.avals_in, ctx.avals_out)
+
+
+def optimization_barrier(*values):
+    """`values` unchanged, as a point that computations are not merged or moved across: what uses the
+    outputs is computed after the barrier, even where the same computation on the inputs exists before it.
+    """
+    return optimization_barrier_p.bind(*values)
+
+
+@optimization_barrier_p.def_jvp
+def _barrier_jvp(primals, tangents):
+    nonzero = [t for t in tangents if type(t) is not Zero]
+    t_outs = iter(optimization_barrier_p.bind(*nonzero) if nonzero else [])
+    return optimization_barrier_p.bind(*primals), [t if type(t) is Zero else next(t_outs) for t in tangents]
+
+
+@optimization_barrier_p.def_transpose
+def _barrier_transpose(cts, *args):
+    return [None if type(c) is Zero else c for c in cts]
+
+
+@optimization_barrier_p.def_batch
+def _barrier_batch(args, dims):
+    return optimization_barrier_p.bind(*args), list(dims)

@@ -25,7 +25,7 @@ from fn_dl import tree as _tree
 from fn_dl.core import dtypes
 from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import ShapedArray
-from fn_dl.core.ir import Program, eval_program
+from fn_dl.core.ir import Eqn, Program, eval_program
 from fn_dl.core.primitive import Primitive
 from fn_dl.core.staging import close_over
 from fn_dl.core.trace import set_trace, state
@@ -509,15 +509,81 @@ def make_ir(fun, static_argnums=()):
 # --- simplification --------------------------------------------------------------------------------
 
 def simplify(program: Program) -> Program:
-    """Dead-code elimination (primitives are pure) before lowering."""
-    live = {v for v in program.outvars if not _is_literal(v)}
+    """Before lowering: fold trace-time constants, merge common subexpressions, drop dead code.
+
+    An equation on scalar constants only (`fnp.sqrt(fnp.asarray(2.0))` in a
+    jitted function) is computed now and inlined as a literal; an equation
+    repeating an earlier one (the same primitive, parameters and inputs:
+    primitives are pure) reuses its outputs; equations no output depends on go.
+    A checkpoint's recomputation is never merged with the forward computation
+    it repeats: that would undo the checkpoint (JAX's prevent_cse).
+
+    >>> import fn_dl as fd, fn_dl.numpy as fnp
+    >>> print(fd.make_ir(lambda x: fnp.sin(x) * fnp.sin(x) + fnp.sqrt(fnp.asarray(4.0)))(fnp.ones(2)))
+    { lambda a:float32[2] .
+      b:float32[2] = sin a
+      c:float32[2] = mul b b
+      d:float32[2] = broadcast_in_dim[shape=(2,), broadcast_dimensions=()] 2.0
+      e:float32[2] = add c d
+      in (e) }
+    """
+    sub = {}  # Var -> the Var or Literal that stands for it from now on
+    seen = {}  # (primitive, inputs, params) -> the outputs of the first such equation
+    eqns = []
+    for eqn in program.eqns:
+        invars = [sub.get(v, v) for v in eqn.invars]
+        folded = _fold(eqn, invars)
+        if folded is not None:
+            sub[eqn.outvars[0]] = folded
+            continue
+        key = _cse_key(eqn, invars)
+        if key is not None:
+            first = seen.setdefault(key, eqn.outvars)
+            if first is not eqn.outvars:
+                sub.update(zip(eqn.outvars, first))
+                continue
+        eqns.append(eqn if invars == eqn.invars else Eqn(eqn.prim, invars, eqn.outvars, eqn.params))
+    outvars = [sub.get(v, v) for v in program.outvars]
+    live = {v for v in outvars if not _is_literal(v)}
     kept = []
-    for eqn in reversed(program.eqns):
+    for eqn in reversed(eqns):  # dead-code elimination
         if any(v in live for v in eqn.outvars):
             kept.append(eqn)
             live.update(v for v in eqn.invars if not _is_literal(v))
     kept.reverse()
-    return Program(program.invars, program.outvars, kept, program.constvars, program.consts)
+    return Program(program.invars, outvars, kept, program.constvars, program.consts)
+
+
+_NO_CSE = frozenset({'remat', 'remat_lin'})  # a checkpoint recomputes on purpose
+
+
+def _fold(eqn, invars):
+    """The literal result of an equation on scalar literals only, or None."""
+    if (eqn.prim.multiple_results or not invars or eqn.outvars[0].aval.shape != ()
+            or not all(_is_literal(v) and v.aval.shape == () for v in invars)
+            or any(isinstance(p, Program) for p in eqn.params.values())):
+        return None
+    from fn_dl.core.ir import Literal
+    from fn_dl.core.primitive import eager_apply
+    aval = eqn.outvars[0].aval
+    try:
+        out = eager_apply(eqn.prim, [v.value for v in invars], eqn.params)
+    except Exception:  # left in the program: XLA computes it, and reports what it must
+        return None
+    return Literal(out, aval) if out.dtype == aval.dtype and out.shape == () else None
+
+
+def _cse_key(eqn, invars):
+    if eqn.prim.name in _NO_CSE:
+        return None
+    ins = tuple(('literal', v.aval.dtype, v.aval.weak_type, np.asarray(v.value).tobytes())  # -0.0 is not 0.0
+                if _is_literal(v) and v.aval.shape == () else v for v in invars)
+    key = (eqn.prim, ins, tuple(eqn.params.items()))
+    try:
+        hash(key)
+    except TypeError:  # a parameter that is not hashable: leave the equation alone
+        return None
+    return key
 
 
 def _is_literal(v):
