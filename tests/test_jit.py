@@ -124,6 +124,43 @@ def test_checkpoint_recomputation_survives_simplification():
     np.testing.assert_allclose(np.asarray(g_eager), np.asarray(g), rtol=1e-6)
 
 
+def _line_of(fn, text):
+    import inspect
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+def _tanh_then_double(x):
+    y = fnp.tanh(x)
+    return y * 2.0
+
+
+def test_stablehlo_ops_carry_the_users_source_line_through_grad():
+    tanh_line = _line_of(_tanh_then_double, 'fnp.tanh')
+    mul_line = _line_of(_tanh_then_double, 'y * 2.0')
+    text = fd.jit(fd.grad(lambda x: fnp.sum(_tanh_then_double(x)))).lower(fnp.ones(3)).as_text()
+    ops = {}
+    for line in text.splitlines():
+        if 'loc(' in line and '"stablehlo.' in line:
+            ops.setdefault(line.split('"stablehlo.')[1].split('"')[0], set()).add(line.rsplit(':', 2)[-2])
+    # the backward pass's ops point at the forward lines they differentiate
+    assert ops['tanh'] == {str(tanh_line)} and str(tanh_line) in ops['subtract'], ops
+    assert str(mul_line) in ops['multiply'] and __file__ in text
+
+
+def test_compile_error_names_the_users_lines_not_the_module_text(monkeypatch):
+    from fn_dl.backends.xla._pjrt import CompileError
+    from fn_dl.ops import elementwise as ew
+    # a broken lowering: tanh claims a result of the wrong shape
+    monkeypatch.setattr(ew.tanh_p, 'lower', lambda ctx, x: ctx.op1('stablehlo.tanh', [x], ctx.avals_in,
+                                                                      ctx.avals_out[0].update(shape=(7,))))
+    with pytest.raises(CompileError) as err:
+        fd.jit(_tanh_then_double)(fnp.ones(3))
+    message = str(err.value)
+    assert f"{__file__}:{_line_of(_tanh_then_double, 'fnp.tanh')} (stablehlo.tanh)" in message, message
+    assert '_tanh_then_double' in message and 'module @' not in message
+
+
 def test_interpreter_backend_agrees():
     f = lambda x: fnp.cumsum(x) if hasattr(fnp, 'cumsum') else x * 2  # noqa: E731
     x = fnp.asarray([1.0, 2.0, 3.0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 from fn_dl.core.aval import ShapedArray
+from fn_dl.core.trace import state
 
 
 class Var:
@@ -39,10 +40,12 @@ class Literal:
 
 
 class Eqn:
-    __slots__ = ('prim', 'invars', 'outvars', 'params')
+    # source: (code, line) of the user's code that made it, for compile errors and XLA's op metadata; None
+    # on the eager tape of grad, which is never compiled
+    __slots__ = ('prim', 'invars', 'outvars', 'params', 'source')
 
-    def __init__(self, prim, invars, outvars, params):
-        self.prim, self.invars, self.outvars, self.params = prim, invars, outvars, params
+    def __init__(self, prim, invars, outvars, params, source=None):
+        self.prim, self.invars, self.outvars, self.params, self.source = prim, invars, outvars, params, source
 
     def __repr__(self):
         return f"Eqn({self.prim.name})"
@@ -87,13 +90,18 @@ def eval_program(program: Program, args):
     def read(a):
         return a.value if type(a) is Literal else env[a]
 
-    for eqn in program.eqns:
-        out = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
-        if eqn.prim.multiple_results:
-            for v, o in zip(eqn.outvars, out):
-                env[v] = o
-        else:
-            env[eqn.outvars[0]] = out
+    outer = state.source
+    try:
+        for eqn in program.eqns:
+            state.source = eqn.source or outer
+            out = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
+            if eqn.prim.multiple_results:
+                for v, o in zip(eqn.outvars, out):
+                    env[v] = o
+            else:
+                env[eqn.outvars[0]] = out
+    finally:
+        state.source = outer
     return [read(v) for v in program.outvars]
 
 

@@ -12,7 +12,7 @@ from fn_dl.core.array import Array, Tracer
 from fn_dl.core.aval import ShapedArray
 from fn_dl.core.ir import Eqn, Literal, Program, Var
 from fn_dl.core.primitive import eager_apply
-from fn_dl.core.trace import Trace, leaked_tracer_error, set_trace, state
+from fn_dl.core.trace import Trace, _user_frame, leaked_tracer_error, set_trace, state
 
 
 class StagingTracer(Tracer):
@@ -93,12 +93,14 @@ class StagingTrace(Trace):
                 return self._pass_up(prim, args, params)
         invars = [a.var if type(a) is StagingTracer and a._trace is self else self.getvar(a) for a in args]
         out_avals = prim.out_avals([v.aval for v in invars], params)
+        # the user's line, for programs that may be compiled (not the eager tape: it costs a frame walk)
+        source = None if self.inline_consts else (state.source or _user_frame())
         if prim.multiple_results:
             outvars = [Var(a) for a in out_avals]
-            self.eqns.append(Eqn(prim, invars, outvars, params))
+            self.eqns.append(Eqn(prim, invars, outvars, params, source))
             return [StagingTracer(self, v) for v in outvars]
         v = Var(out_avals[0])
-        self.eqns.append(Eqn(prim, invars, [v], params))
+        self.eqns.append(Eqn(prim, invars, [v], params, source))
         return StagingTracer(self, v)
 
     def _pass_up(self, prim, args, params):

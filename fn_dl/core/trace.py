@@ -20,6 +20,9 @@ from fn_dl.core.aval import ShapedArray
 
 class _State(threading.local):
     trace = None  # the current Trace, or None for eager
+    # where in the user's code the equation being re-bound came from (eval_program, backward_pass), so that
+    # equations derived from it (its JVP, transpose, batched form) point there too
+    source = None
 
 
 state = _State()

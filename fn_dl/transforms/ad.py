@@ -251,30 +251,36 @@ def backward_pass(program: Program, cts_out, known=None, all_linear=False):
         if v is not None:
             _add_ct(ct_env, env, v, ct)
     pop, get = ct_env.pop, env.get
-    for eqn in reversed(linear_eqns):  # the hot loop of every eager grad: kept flat
-        prim = eqn.prim
-        if prim.multiple_results:
-            cts = [pop(v, None) for v in eqn.outvars]
-            if all(c is None for c in cts):
-                continue
-            ct_arg = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
-        else:
-            ct_arg = pop(eqn.outvars[0], None)
-            if ct_arg is None:
-                continue
-        if prim.transpose is None:
-            raise TypeError(f"reverse-mode differentiation does not support {prim.name}: it appeared "
-                            f"applied to a tangent but has no transpose rule"
-                            + (_NO_TRANSPOSE_HINTS.get(prim.name, '')))
-        args = []
-        for v in eqn.invars:
-            if type(v) is Literal:
-                args.append(v.value)
+    outer = state.source
+    try:
+        for eqn in reversed(linear_eqns):  # the hot loop of every eager grad: kept flat
+            prim = eqn.prim
+            if prim.multiple_results:
+                cts = [pop(v, None) for v in eqn.outvars]
+                if all(c is None for c in cts):
+                    continue
+                ct_arg = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
             else:
-                x = get(v)  # env holds arrays, never None
-                args.append(UndefinedPrimal(v.aval) if x is None else x)
-        for v, ct in zip(eqn.invars, prim.transpose(ct_arg, *args, **eqn.params)):
-            _add_ct(ct_env, env, v, ct)
+                ct_arg = pop(eqn.outvars[0], None)
+                if ct_arg is None:
+                    continue
+            if prim.transpose is None:
+                raise TypeError(f"reverse-mode differentiation does not support {prim.name}: it appeared "
+                                f"applied to a tangent but has no transpose rule"
+                                + (_NO_TRANSPOSE_HINTS.get(prim.name, '')))
+            args = []
+            for v in eqn.invars:
+                if type(v) is Literal:
+                    args.append(v.value)
+                else:
+                    x = get(v)  # env holds arrays, never None
+                    args.append(UndefinedPrimal(v.aval) if x is None else x)
+            if eqn.source is not None:  # transposed equations point at the user's line of the one they transpose
+                state.source = eqn.source  # (the eager tape records no lines: nothing to do there)
+            for v, ct in zip(eqn.invars, prim.transpose(ct_arg, *args, **eqn.params)):
+                _add_ct(ct_env, env, v, ct)
+    finally:
+        state.source = outer
     return [ct_env.get(v) for v in program.invars]
 
 

@@ -107,7 +107,8 @@ class Executable:
 
     def __init__(self, program: Program, name, backend=None, donated=frozenset()):
         from fn_dl.backends.xla import _pjrt
-        from fn_dl.backends.xla.lowering import donation_aliases, host_dtype, lower_module, prefers_wide_vectors
+        from fn_dl.backends.xla.lowering import (donation_aliases, host_dtype, lower_module, prefers_wide_vectors,
+                                                 with_user_lines)
         self.program, self.name = program, name
         self.donated = sorted(donation_aliases(program, donated)) if donated else []
         self._donated_marker = Donated(name)  # what the donated arrays hold after a run (one, shared: immutable)
@@ -120,7 +121,8 @@ class Executable:
         try:
             self.exe = _pjrt.compile(self.text, prefers_wide_vectors(program))
         except _pjrt.CompileError as e:
-            raise _pjrt.CompileError(f"XLA could not compile jitted function {name}: {e}") from None
+            raise _pjrt.CompileError(f"XLA could not compile jitted function {name}: "
+                                     f"{with_user_lines(str(e), self.text)}") from None
         if config.log_compiles:
             logger.warning("compiled %s in %.3f s", name, time.perf_counter() - start)
         self.in_host = [host_dtype(v.aval.dtype) for v in program.invars]
@@ -542,7 +544,7 @@ def simplify(program: Program) -> Program:
             if first is not eqn.outvars:
                 sub.update(zip(eqn.outvars, first))
                 continue
-        eqns.append(eqn if invars == eqn.invars else Eqn(eqn.prim, invars, eqn.outvars, eqn.params))
+        eqns.append(eqn if invars == eqn.invars else Eqn(eqn.prim, invars, eqn.outvars, eqn.params, eqn.source))
     outvars = [sub.get(v, v) for v in program.outvars]
     live = {v for v in outvars if not _is_literal(v)}
     kept = []

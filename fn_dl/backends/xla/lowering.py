@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -76,6 +77,7 @@ class LoweringContext:
         self._count = 0
         self.avals_in = self.avals_out = None
         self.indent = '    '
+        self.loc = ''  # ' loc("file":line:0)': the user's line of the equation being lowered
 
     def fresh(self, prefix='v') -> str:
         self._count += 1
@@ -94,7 +96,8 @@ class LoweringContext:
         in_types = ', '.join(tensor_type(a) for a in in_avals)
         out_types = ', '.join(tensor_type(a) for a in out_avals)
         out_sig = f"({out_types})" if len(out_avals) != 1 else out_types
-        self.emit(f'{lhs}"{name}"({", ".join(operands)}){region_text}{attr_text} : ({in_types}) -> {out_sig}')
+        self.emit(f'{lhs}"{name}"({", ".join(operands)}){region_text}{attr_text} : ({in_types}) -> {out_sig}'
+                  f'{self.loc}')
         if len(out_avals) == 1:
             return [res]
         return [f"{res}#{i}" for i in range(len(out_avals))]
@@ -155,7 +158,9 @@ class LoweringContext:
 
         uses = collections.Counter(a for e in program.eqns for a in e.invars if type(a) is not Literal)
         uses.update(v for v in program.outvars if type(v) is not Literal)
+        outer = self.loc
         for eqn in program.eqns:
+            self.loc = location(eqn.source) or outer
             ins = [read(a) for a in eqn.invars]
             self.avals_in = [a.aval for a in eqn.invars]
             self.avals_out = [v.aval for v in eqn.outvars]
@@ -164,7 +169,39 @@ class LoweringContext:
                 env[v] = o
                 if uses[v] > 1:
                     self.module.shared.add(o)
+        self.loc = outer
         return [read(v) for v in program.outvars]
+
+
+@functools.lru_cache(maxsize=4096)
+def location(source) -> str:
+    """The MLIR location suffix of an equation's user source line: XLA's errors and its ops' metadata (which
+    profiles show) then name the user's file and line rather than a line of the generated module."""
+    if source is None:
+        return ''
+    code, line = source
+    file = code.co_filename.replace('\\', '\\\\').replace('"', '\\"')
+    return f' loc("{file}":{line}:0)'
+
+
+_MODULE_REF = re.compile(r'(?<![\w/.])-:(\d+):\d+')  # XLA's reference to a line of the module text
+_OP = re.compile(r'"([\w.]+)"\(')
+_LOC = re.compile(r'loc\("(.*)":(\d+):\d+\)\s*$')
+
+
+def with_user_lines(message: str, text: str) -> str:
+    """XLA's error `message` about module `text`, each reference to a line of the text (`-:12:5`) replaced
+    by the user's file and line that made that op, and the op's name."""
+    lines = text.splitlines()
+
+    def user_line(m):
+        i = int(m.group(1)) - 1
+        loc = _LOC.search(lines[i]) if 0 <= i < len(lines) else None
+        if loc is None:
+            return m.group(0)
+        op = _OP.search(lines[i])
+        return f"{loc.group(1)}:{loc.group(2)} ({op.group(1) if op else 'op'})"
+    return _MODULE_REF.sub(user_line, message)
 
 
 def lower_eqn(ctx, eqn, ins):
@@ -183,7 +220,9 @@ def lower_eqn(ctx, eqn, ins):
         raise
     except Exception as e:
         from fn_dl.core.aval import describe
-        raise LoweringError(f"lowering {eqn.prim.name} on {describe(ctx.avals_in)} failed: {e}") from e
+        from fn_dl.core.trace import format_frame
+        where = f" (from {format_frame(eqn.source)})" if eqn.source else ''
+        raise LoweringError(f"lowering {eqn.prim.name} on {describe(ctx.avals_in)}{where} failed: {e}") from e
     return [out] if isinstance(out, str) else list(out)
 
 
