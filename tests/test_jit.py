@@ -109,6 +109,22 @@ def test_simplify_keeps_the_sign_of_zero_and_unequal_calls_apart():
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
 
 
+def test_the_transpose_of_a_split_becomes_one_concatenation():
+    def tiled(x):  # q, k, v of a fused projection: the cotangents of all three parts tile the last axis
+        q, k, v = fnp.split(x, 3, axis=-1)
+        return fnp.sum(fnp.sin(q) * fnp.cos(k) + v ** 2)
+
+    def gapped(x):  # the middle part is unused: its zeros stay, as padding
+        a, _, c = fnp.split(x, 3, axis=0)
+        return fnp.sum(fnp.sin(a) * 3.0 + fnp.exp(c))
+    x = fnp.asarray(rng.standard_normal((6, 6)).astype(np.float32))
+    prims = _prims(fd.make_ir(fd.grad(tiled))(x))
+    assert prims.count('concatenate') == 1 and 'pad' not in prims and 'add' not in prims, prims
+    assert 'concatenate' not in _prims(fd.make_ir(fd.grad(gapped))(x))
+    for f in (tiled, gapped):
+        np.testing.assert_allclose(np.asarray(fd.jit(fd.grad(f))(x)), np.asarray(fd.grad(f)(x)), rtol=1e-6)
+
+
 def test_checkpoint_recomputation_survives_simplification():
     f = fd.checkpoint(lambda x: fnp.exp(fnp.exp(x)))
     vg = fd.value_and_grad(lambda x: fnp.sum(f(x)))

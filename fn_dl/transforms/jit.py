@@ -531,6 +531,7 @@ def simplify(program: Program) -> Program:
     """
     sub = {}  # Var -> the Var or Literal that stands for it from now on
     seen = {}  # (primitive, inputs, params) -> the outputs of the first such equation
+    pieces = {}  # Var -> (axis, [(start, stop, var)]): zero but for these slices along one axis
     eqns = []
     for eqn in program.eqns:
         invars = [sub.get(v, v) for v in eqn.invars]
@@ -538,6 +539,9 @@ def simplify(program: Program) -> Program:
         if folded is not None:
             sub[eqn.outvars[0]] = folded
             continue
+        assembled = _assemble(eqn, invars, pieces)
+        if assembled is not None:
+            eqn, invars = assembled, assembled.invars
         key = _cse_key(eqn, invars)
         if key is not None:
             first = seen.setdefault(key, eqn.outvars)
@@ -557,6 +561,38 @@ def simplify(program: Program) -> Program:
 
 
 _NO_CSE = frozenset({'remat', 'remat_lin'})  # a checkpoint recomputes on purpose
+
+
+def _assemble(eqn, invars, pieces):
+    """A concatenate for a sum of zero-padded slices that tile an axis, else None.
+
+    The transpose of `split` (q, k, v of a fused projection; an LSTM's gates)
+    pads each part's cotangent with zeros to the full shape and adds them up:
+    n passes over the full array where one concatenation does. Records, as it
+    goes, which values are zero but for known slices along one axis.
+    """
+    from fn_dl.ops.elementwise import add_p
+    from fn_dl.ops.shape import concatenate_p, pad_p
+    if eqn.prim is pad_p:
+        x, fill = invars
+        config = eqn.params['padding_config']
+        axes = [d for d, (lo, hi, interior) in enumerate(config) if lo or hi or interior]
+        if (_is_literal(fill) and not any(np.asarray(fill.value).tobytes())  # +0 of any dtype: all bits clear
+                and len(axes) == 1 and min(config[axes[0]][:2]) >= 0 and config[axes[0]][2] == 0):
+            lo = config[axes[0]][0]
+            pieces[eqn.outvars[0]] = (axes[0], [(lo, lo + x.aval.shape[axes[0]], x)])
+        return None
+    if eqn.prim is not add_p or any(_is_literal(v) or v not in pieces for v in invars):
+        return None
+    (axis, a), (axis_b, b) = pieces[invars[0]], pieces[invars[1]]
+    merged = sorted(a + b, key=lambda p: p[0])
+    if axis != axis_b or any(p[1] > q[0] for p, q in zip(merged, merged[1:])):
+        return None  # overlapping slices add up: leave the sum
+    pieces[eqn.outvars[0]] = (axis, merged)
+    size = eqn.outvars[0].aval.shape[axis]
+    if merged[0][0] != 0 or merged[-1][1] != size or any(p[1] != q[0] for p, q in zip(merged, merged[1:])):
+        return None  # not yet the whole axis
+    return Eqn(concatenate_p, [p[2] for p in merged], eqn.outvars, {'dimension': axis}, eqn.source)
 
 
 def _fold(eqn, invars):
