@@ -122,3 +122,17 @@ def test_large_concatenations_match_numpy():
     for _ in range(2):
         np.testing.assert_array_equal(np.asarray(fnp.concatenate([fnp.asarray(p) for p in parts], axis=1)),
                                       np.concatenate(parts, axis=1))
+
+
+@pytest.mark.parametrize('fill', [0.0, -0.0, np.nan, np.inf, 3.5])
+def test_large_selects_against_a_broadcast_scalar_match_numpy_bit_for_bit(fill):
+    # the backend's branch-free select reads a broadcast scalar (a ReLU's 0) without materialising it
+    from fn_dl.backends.numpy_backend import namespace
+    rng = np.random.default_rng(4)
+    cond = rng.random((256, 300)) > 0.5
+    x = rng.standard_normal((256, 300)).astype(np.float32)
+    s = np.broadcast_to(np.float32(fill), x.shape)
+    for a, b in ((x, s), (s, x)):
+        np.testing.assert_array_equal(namespace.where(cond, a, b).view(np.int32), np.where(cond, a, b).view(np.int32))
+    relu_grad = fd.grad(lambda v: fnp.sum(fnp.where(v > 0, v, fill) * 2.0))(fnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(relu_grad), np.where(x > 0, 2.0, 0.0).astype(np.float32))

@@ -65,11 +65,19 @@ def _where(condition, x=None, y=None, /):
     bits = np.dtype(bits)
     buffer = _host_buffers.output_buffer  # the mask and the result: reused memory when large
     mask = np.negative(condition.view(np.int8), dtype=bits, out=buffer(x.shape, bits))
-    xb, yb = np.ascontiguousarray(x).view(bits), np.ascontiguousarray(y).view(bits)
+    xb, yb = _as_bits(x, bits), _as_bits(y, bits)
     out = np.bitwise_xor(xb, yb, out=buffer(x.shape, bits))
     out &= mask
     out ^= yb
     return out.view(x.dtype)
+
+
+def _as_bits(a, bits):
+    """`a`'s elements as integers of their width (`bits`); a broadcast scalar (the 0 of a ReLU or of a
+    mask: all strides 0) as one 0-d array, which the bit operations broadcast, rather than a full copy."""
+    if not any(a.strides):
+        return np.asarray(a[(0,) * a.ndim]).view(bits)
+    return np.ascontiguousarray(a).view(bits)
 
 
 namespace.where = _where
