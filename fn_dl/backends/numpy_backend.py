@@ -82,8 +82,8 @@ def _as_bits(a, bits):
 
 namespace.where = _where
 # `out=` for outputs large enough that fresh memory for them would be page-faulted in on every call: freed
-# buffers are reused (impls skip the call below OUTPUT_BUFFER_MIN bytes). The CuPy backend's returns None
-# (CuPy pools device memory itself).
+# buffers are reused; None for smaller ones. The hottest impls (ufuncs, contractions) skip the call below
+# OUTPUT_BUFFER_MIN bytes. The CuPy backend's returns None (CuPy pools device memory itself).
 namespace.output_buffer = _host_buffers.output_buffer
 namespace.OUTPUT_BUFFER_MIN = _host_buffers.MIN_BYTES
 

@@ -143,7 +143,7 @@ defjvp2(pow_p, _pow_jvp_x, _pow_jvp_y)
 def _max_weight_impl(xp, x, y):
     big = x if x.nbytes >= y.nbytes else y
     above = xp.greater(x, y)
-    out = xp.output_buffer(big.shape, big.dtype) if big.nbytes >= xp.OUTPUT_BUFFER_MIN else None
+    out = xp.output_buffer(big.shape, big.dtype)  # None when small (or the pool is full)
     if out is None:
         out = xp.array(above, dtype=big.dtype)  # an array even for 0-d operands (whose comparison is a scalar)
     else:
@@ -175,7 +175,7 @@ integer_pow_p = Primitive('integer_pow')
 
 @integer_pow_p.def_impl
 def _integer_pow_impl(xp, x, *, y):
-    if y == 2 and x.nbytes >= xp.OUTPUT_BUFFER_MIN:  # a square is a product, into a reused buffer
+    if y == 2:  # a square is a product: into a reused buffer when large
         return xp.multiply(x, x, out=xp.output_buffer(x.shape, x.dtype))
     return (x ** y).astype(x.dtype, copy=False)
 
@@ -503,11 +503,9 @@ convert_element_type_p = Primitive('convert_element_type')
 def _convert_impl(xp, x, *, new_dtype, weak_type=False):
     if x.dtype.kind == 'c' and new_dtype.kind != 'c':
         x = x.real  # complex to real drops the imaginary part, as XLA
-    if x.dtype == new_dtype or x.size * new_dtype.itemsize < xp.OUTPUT_BUFFER_MIN:
+    out = None if x.dtype == new_dtype else xp.output_buffer(x.shape, new_dtype)  # None when small
+    if out is None:
         return x.astype(new_dtype, copy=False)
-    out = xp.output_buffer(x.shape, new_dtype)
-    if out is None:  # the pool is full
-        return x.astype(new_dtype)
     xp.copyto(out, x, casting='unsafe')  # what astype does, into a reused buffer
     return out
 

@@ -197,12 +197,10 @@ concatenate_p = Primitive('concatenate')
 
 @concatenate_p.def_impl
 def _concatenate_impl(xp, *xs, dimension):
-    out = None
-    if sum(x.nbytes for x in xs) >= xp.OUTPUT_BUFFER_MIN:  # into a reused buffer (see ufunc_impl)
-        shape = list(xs[0].shape)
-        shape[dimension] = sum(x.shape[dimension] for x in xs)
-        out = xp.output_buffer(tuple(shape), xs[0].dtype)
-    return xp.concatenate(xs, axis=dimension, out=out)
+    shape = list(xs[0].shape)
+    shape[dimension] = sum(x.shape[dimension] for x in xs)
+    # into a reused buffer when large (see ufunc_impl)
+    return xp.concatenate(xs, axis=dimension, out=xp.output_buffer(tuple(shape), xs[0].dtype))
 
 
 @concatenate_p.def_abstract_eval

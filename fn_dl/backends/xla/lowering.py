@@ -571,8 +571,8 @@ _TRIG_HLO = {'sin': 'sine', 'cos': 'cosine', 'tan': 'tan'}
 GENERIC_RULES = {
     'EQ': _compare('EQ'), 'NE': _compare('NE'), 'LT': _compare('LT'), 'LE': _compare('LE'),
     'GT': _compare('GT'), 'GE': _compare('GE'),
-    'integer_pow': _integer_pow, 'max_weight': _max_weight, 'exp2': _exp2, 'trunc': _trunc, 'conj': _conj, 'polygamma': _polygamma,
-    'identity': _identity, 'convert': _convert, 'select_n': _select_n,
+    'integer_pow': _integer_pow, 'max_weight': _max_weight, 'exp2': _exp2, 'trunc': _trunc, 'conj': _conj,
+    'polygamma': _polygamma, 'identity': _identity, 'convert': _convert, 'select_n': _select_n,
     'sin': _trig('sin'), 'cos': _trig('cos'), 'tan': _trig('tan'),
 }
 
