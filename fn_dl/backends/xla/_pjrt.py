@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from fn_dl.backends._malloc import retain_large_blocks
+
 JAXLIB_VERSION = '0.10.2'
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')  # XLA's C++ INFO logs are noise for users
@@ -45,6 +47,8 @@ def client():
         if _IMPORT_ERROR:
             raise RuntimeError(_IMPORT_ERROR)
         _register_lapack()
+        # before the client starts its threads: they must take their memory from the main arena
+        retain_large_blocks()
         _client = _xc.make_cpu_client()
         atexit.register(_release_client)
     return _client
