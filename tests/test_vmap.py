@@ -110,10 +110,26 @@ def test_large_outer_products_split_across_threads(shape, monkeypatch):
     from fn_dl.ops import dot
     b, m, n = shape
     x, y = r(b, m).astype(np.float32), r(b, n).astype(np.float32)
+    monkeypatch.setattr(dot, '_xla_kernels_ready', lambda: False)  # NumPy's path, as without jaxlib
     with ThreadPoolExecutor(3) as pool:
         monkeypatch.setattr(dot, '_threads', lambda pid: (pool, 3))
         out = fd.vmap(fnp.outer)(fnp.asarray(x), fnp.asarray(y))
     np.testing.assert_array_equal(np.asarray(out), x[:, :, None] * y[:, None, :])
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_large_outer_products_by_xla(dtype):
+    # with jaxlib (and the malloc settings that keep its output blocks mapped), a large batch of outer
+    # products runs as a compiled XLA kernel: the same products, exactly, also for views and reused calls
+    from fn_dl.ops import dot
+    if not dot._xla_kernels_ready():
+        pytest.skip('XLA kernels are not used here (no jaxlib, or FN_DL_MALLOC=default)')
+    x, y = r(40, 300, 200).astype(dtype), r(200, 40).astype(dtype)
+    for xs, ys in ((x[:, 0], y.T), (x[:, 1], y.T[:, ::-1])):  # strided views: copied on the way in
+        out = fd.vmap(fnp.outer)(fnp.asarray(xs), fnp.asarray(ys))
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(np.asarray(out), xs[:, :, None] * ys[:, None, :])
+    assert dot._outer_kernel.cache_info().currsize >= 1
 
 
 def test_out_axes_pytrees_and_nesting():

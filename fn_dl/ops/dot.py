@@ -49,10 +49,16 @@ def _outer_products(xp, lhs, rhs):
     costs. einsum's product loop runs 1.1-2x faster than the equivalent broadcast multiply (which serves
     the dtypes einsum does not know, such as bfloat16); NumPy runs it on one core, so a large one is cut
     into blocks shared with idle threads (einsum releases the GIL): about 1.8x faster with two idle cores.
+    Faster still, where jaxlib is there, is a compiled XLA kernel (vectorised, on XLA's threads, its output
+    block reused under fn_dl.backends._malloc's settings): 8.8 ms against 14 for the (64, 784, 512) products
+    of the per-sample gradients benchmark, whose eager call went from 47 to 30 ms.
     """
     if lhs.dtype.isbuiltin != 1:
         return lhs[:, :, None] * rhs[:, None, :]
     (b, m), n = lhs.shape, rhs.shape[1]
+    if (b * m * n >= _PARALLEL_MIN and isinstance(lhs, np.ndarray) and lhs.dtype.char in 'fd'
+            and _xla_kernels_ready()):
+        return _xla_outer_products(lhs, rhs)
     pool, workers = _threads(os.getpid())
     out = xp.output_buffer((b, m, n), lhs.dtype)  # written in full: no need to clear it
     if pool is None or b * m * n < _PARALLEL_MIN or not isinstance(lhs, np.ndarray):
@@ -78,6 +84,39 @@ def _outer_products(xp, lhs, rhs):
         if not h.cancel():
             h.result()
     return out
+
+
+def _xla_kernels_ready():
+    """Whether eager impls may hand work to compiled XLA kernels: jaxlib works, and glibc keeps their output
+    blocks mapped (without that, each call page-faults its output in afresh and loses what the kernel gains)."""
+    from fn_dl.backends import _malloc
+    from fn_dl.backends.xla import _pjrt
+    return _pjrt.available() and _pjrt.client() is not None and _malloc.retain_large_blocks()
+
+
+def _xla_outer_products(lhs, rhs):
+    """`_outer_products` of NumPy operands by a compiled XLA kernel; the result views XLA's output buffer."""
+    from fn_dl.backends.xla import _pjrt
+    (b, m), n = lhs.shape, rhs.shape[1]
+    (out,) = _outer_kernel(b, m, n, lhs.dtype)([_pjrt.to_device(lhs), _pjrt.to_device(rhs)])
+    return _pjrt.to_host(out)
+
+
+@functools.lru_cache(maxsize=32)
+def _outer_kernel(b, m, n, dtype):
+    """The executable of out[i] = outer(l[i], r[i]) for this signature (a broadcast multiply, which XLA fuses)."""
+    from fn_dl.backends.xla import _pjrt
+    from fn_dl.backends.xla.lowering import tensor_type
+    lt, rt, ot = (tensor_type(ShapedArray(s, dtype)) for s in ((b, m), (b, n), (b, m, n)))
+    text = f"""module @outer_products {{
+  func.func public @main(%l: {lt}, %r: {rt}) -> ({ot}) {{
+    %0 = "stablehlo.broadcast_in_dim"(%l) {{broadcast_dimensions = array<i64: 0, 1>}} : ({lt}) -> {ot}
+    %1 = "stablehlo.broadcast_in_dim"(%r) {{broadcast_dimensions = array<i64: 0, 2>}} : ({rt}) -> {ot}
+    %2 = "stablehlo.multiply"(%0, %1) : ({ot}, {ot}) -> {ot}
+    "func.return"(%2) : ({ot}) -> ()
+  }}
+}}"""
+    return _pjrt.executor(_pjrt.compile(text), [((b, m, n), dtype)])
 
 
 @functools.lru_cache(maxsize=None)
