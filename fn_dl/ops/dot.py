@@ -106,17 +106,15 @@ def _xla_outer_products(lhs, rhs):
 def _outer_kernel(b, m, n, dtype):
     """The executable of out[i] = outer(l[i], r[i]) for this signature (a broadcast multiply, which XLA fuses)."""
     from fn_dl.backends.xla import _pjrt
-    from fn_dl.backends.xla.lowering import tensor_type
-    lt, rt, ot = (tensor_type(ShapedArray(s, dtype)) for s in ((b, m), (b, n), (b, m, n)))
-    text = f"""module @outer_products {{
-  func.func public @main(%l: {lt}, %r: {rt}) -> ({ot}) {{
-    %0 = "stablehlo.broadcast_in_dim"(%l) {{broadcast_dimensions = array<i64: 0, 1>}} : ({lt}) -> {ot}
-    %1 = "stablehlo.broadcast_in_dim"(%r) {{broadcast_dimensions = array<i64: 0, 2>}} : ({rt}) -> {ot}
-    %2 = "stablehlo.multiply"(%0, %1) : ({ot}, {ot}) -> {ot}
-    "func.return"(%2) : ({ot}) -> ()
-  }}
-}}"""
-    return _pjrt.executor(_pjrt.compile(text), [((b, m, n), dtype)])
+    from fn_dl.backends.xla.lowering import lower_module
+    from fn_dl.core.staging import stage
+    from fn_dl.ops.elementwise import mul
+    from fn_dl.ops.shape import broadcast_in_dim
+
+    def outer(lhs, rhs):
+        return [mul(broadcast_in_dim(lhs, (b, m, n), (0, 1)), broadcast_in_dim(rhs, (b, m, n), (0, 2)))]
+    program = stage(outer, [ShapedArray((b, m), dtype), ShapedArray((b, n), dtype)], name='outer_products')
+    return _pjrt.executor(_pjrt.compile(lower_module(program, 'outer_products')), [((b, m, n), dtype)])
 
 
 @functools.lru_cache(maxsize=None)
