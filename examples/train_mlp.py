@@ -53,7 +53,7 @@ def main(quick=False):
         for i, (xb, yb) in enumerate(bar):
             params, opt_state, loss = step(params, opt_state, xb, yb)
             total += float(loss)
-            bar.set_postfix(loss=f"{total / (i + 1):.4f}")
+            bar.set_postfix(loss=f"{total / (i + 1):.4f}", refresh=False)  # shown at the next redraw, with the count
         first = first if first is not None else total / len(loader)
         print(f"epoch {epoch + 1}: mean loss {total / len(loader):.4f}")
 
