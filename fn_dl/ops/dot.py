@@ -91,7 +91,10 @@ def _xla_kernels_ready():
     blocks mapped (without that, each call page-faults its output in afresh and loses what the kernel gains)."""
     from fn_dl.backends import _malloc
     from fn_dl.backends.xla import _pjrt
-    return _pjrt.available() and _pjrt.client() is not None and _malloc.retain_large_blocks()
+    if not _pjrt.available():
+        return False
+    _pjrt.client()  # creating it applies the settings first, if it does not exist yet
+    return _malloc.retain_large_blocks()
 
 
 def _xla_outer_products(lhs, rhs):
