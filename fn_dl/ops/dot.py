@@ -91,7 +91,7 @@ def _xla_kernels_ready():
     blocks mapped (without that, each call page-faults its output in afresh and loses what the kernel gains)."""
     from fn_dl.backends import _malloc
     from fn_dl.backends.xla import _pjrt
-    if not _pjrt.available():
+    if not _pjrt.available() or _pjrt.inherited_by_fork():
         return False
     _pjrt.client()  # creating it applies the settings first, if it does not exist yet
     return _malloc.retain_large_blocks()

@@ -31,6 +31,7 @@ except ImportError as e:  # pragma: no cover - jaxlib is a dependency
     _IMPORT_ERROR = f"jaxlib is not importable ({e}); install jaxlib=={JAXLIB_VERSION}"
 
 _client = None
+_client_pid = None  # the process that created _client: a forked child inherits the object, not its threads
 
 
 def available() -> bool:
@@ -42,16 +43,22 @@ def unavailable_reason() -> str | None:
 
 
 def client():
-    global _client
+    global _client, _client_pid
     if _client is None:
         if _IMPORT_ERROR:
             raise RuntimeError(_IMPORT_ERROR)
         _register_lapack()
         # before the client starts its threads: they must take their memory from the main arena
         retain_large_blocks()
-        _client = _xc.make_cpu_client()
+        _client, _client_pid = _xc.make_cpu_client(), os.getpid()
         atexit.register(_release_client)
     return _client
+
+
+def inherited_by_fork() -> bool:
+    """Whether this process is a fork of the one that created the client: its worker threads did not come
+    along, so running anything on it may hang. Eager code that could use XLA kernels keeps to NumPy then."""
+    return _client is not None and _client_pid != os.getpid()
 
 
 def _release_client():
