@@ -132,6 +132,7 @@ def test_large_outer_products_by_xla(dtype):
     assert dot._outer_kernel.cache_info().currsize >= 1
 
 
+@pytest.mark.filterwarnings('ignore:os.fork:RuntimeWarning')  # JAX's warning (imported by other tests): the point
 def test_forked_child_keeps_outer_products_on_numpy():
     # a fork inherits the XLA client but not its threads: eager code there must not run XLA kernels
     import os
