@@ -408,3 +408,21 @@ def test_process_exits_after_jitted_work():
     for _ in range(3):
         run = subprocess.run([sys.executable, '-c', _EXIT_SCRIPT], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0 and run.stdout.strip() == 'done', run.stderr[-2000:]
+
+
+@pytest.mark.filterwarnings('ignore:os.fork:RuntimeWarning')  # JAX's warning (imported by other tests): the point
+def test_compiling_in_a_forked_child_raises_instead_of_hanging():
+    # XLA's worker threads do not survive a fork: compiling in the child hung (measured: no answer in 60 s)
+    import os
+    from _fork import in_forked_child
+    if not hasattr(os, 'fork'):
+        pytest.skip('needs fork')
+    fd.jit(lambda x: x + 1)(fnp.asarray(1.0))  # the parent has a client
+
+    def check():
+        try:
+            fd.jit(lambda x: x * 3)(fnp.asarray(2.0))
+            return b'ran'
+        except RuntimeError as e:
+            return b'clear' if "'spawn'" in str(e) and 'forked' in str(e) else b'other'
+    assert in_forked_child(check) == b'clear'

@@ -137,23 +137,15 @@ def test_forked_child_keeps_outer_products_on_numpy():
     # a fork inherits the XLA client but not its threads: eager code there must not run XLA kernels
     import os
     from fn_dl.ops import dot
+    from _fork import in_forked_child
     if not hasattr(os, 'fork') or not dot._xla_kernels_ready():
         pytest.skip('needs fork and the XLA kernel path')
     x, y = r(40, 200).astype(np.float32), r(40, 200).astype(np.float32)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report, then leave without running any of the parent's cleanup
-        try:
-            ok = not dot._xla_kernels_ready() and np.array_equal(
-                np.asarray(fd.vmap(fnp.outer)(fnp.asarray(x), fnp.asarray(y))), x[:, :, None] * y[:, None, :])
-            os.write(write, b'1' if ok else b'0')
-        finally:
-            os._exit(0)
-    os.close(write)
-    answer = os.read(read, 1)
-    os.close(read)
-    os.waitpid(pid, 0)
-    assert answer == b'1'
+
+    def check():
+        out = np.asarray(fd.vmap(fnp.outer)(fnp.asarray(x), fnp.asarray(y)))
+        return b'1' if not dot._xla_kernels_ready() and np.array_equal(out, x[:, :, None] * y[:, None, :]) else b'0'
+    assert in_forked_child(check) == b'1'
 
 
 def test_out_axes_pytrees_and_nesting():

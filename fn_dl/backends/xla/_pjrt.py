@@ -31,7 +31,20 @@ except ImportError as e:  # pragma: no cover - jaxlib is a dependency
     _IMPORT_ERROR = f"jaxlib is not importable ({e}); install jaxlib=={JAXLIB_VERSION}"
 
 _client = None
-_client_pid = None  # the process that created _client: a forked child inherits the object, not its threads
+_inherited = False  # True in a forked child of a process that had a client: the object came along, its threads not
+
+
+def _after_fork_in_child():
+    global _inherited
+    _inherited = _inherited or _client is not None
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+FORK_ERROR = ("fn_dl: this process was forked from one that had already started XLA (jit, device_put), and "
+              "XLA's worker threads do not survive a fork: running compiled code here would hang. Start worker "
+              "processes with multiprocessing's 'spawn' or 'forkserver' method, or use jit only after forking.")
 
 
 def available() -> bool:
@@ -43,22 +56,25 @@ def unavailable_reason() -> str | None:
 
 
 def client():
-    global _client, _client_pid
+    global _client
+    if _inherited:
+        raise RuntimeError(FORK_ERROR)
     if _client is None:
         if _IMPORT_ERROR:
             raise RuntimeError(_IMPORT_ERROR)
         _register_lapack()
         # before the client starts its threads: they must take their memory from the main arena
         retain_large_blocks()
-        _client, _client_pid = _xc.make_cpu_client(), os.getpid()
+        _client = _xc.make_cpu_client()
         atexit.register(_release_client)
     return _client
 
 
 def inherited_by_fork() -> bool:
-    """Whether this process is a fork of the one that created the client: its worker threads did not come
-    along, so running anything on it may hang. Eager code that could use XLA kernels keeps to NumPy then."""
-    return _client is not None and _client_pid != os.getpid()
+    """Whether this process is a fork of one that had created the client: its worker threads did not come
+    along, so running anything on it would hang. `client()` raises FORK_ERROR then; eager code that could use
+    XLA kernels keeps to NumPy."""
+    return _inherited
 
 
 def _release_client():
@@ -72,6 +88,8 @@ def _release_client():
     without an active exception").
     """
     global _client
+    if _inherited:  # the parent's client: waiting on it, or destroying it, would hang
+        return
     gc.collect()
     if _client is not None:
         for array in _client.live_arrays():
