@@ -13,8 +13,8 @@ threads created from now on in the main arena (M_ARENA_MAX 1), whose heap has no
 are reused step after step. Measured: the d 128 step went from 108 to 77 ms, the d 256 step from 272 to
 226 ms, faults from 16,600 to 1,600 and 31,000 to 3,100.
 
-It is called when fn_dl creates its XLA client, so only processes that compile anything change their
-allocator. The cost is memory held for reuse: freed blocks stay in the process for its next allocations
+It is called when fn_dl creates its XLA client, so only processes that start XLA change their allocator
+(jit, or the eager outer products of fn_dl.ops.dot, which run as an XLA kernel). The cost is memory held for reuse: freed blocks stay in the process for its next allocations
 instead of going back to the kernel, as in PyTorch's caching allocators (the d 256 benchmark's peak RSS went
 from 650 to about 900 MB). Set FN_DL_MALLOC=default before the first jitted call to keep glibc's defaults.
 Other allocators (jemalloc or tcmalloc preloaded) are left alone, as is every platform other than glibc's.
